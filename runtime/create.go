@@ -1,0 +1,371 @@
+package runtime
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/tincan/tincan/errdefs"
+	"github.com/tincan/tincan/linux/caps"
+	"github.com/tincan/tincan/linux/cgroups"
+	"github.com/tincan/tincan/linux/mount"
+	"github.com/tincan/tincan/linux/rlimit"
+	"github.com/tincan/tincan/linux/seccomp"
+	"github.com/tincan/tincan/spec"
+)
+
+// CreateOptions are the inputs of Create.
+type CreateOptions struct {
+	// Root is the runtime state root (--root).
+	Root string
+	// ID is the new container's id.
+	ID string
+	// Bundle is the bundle directory holding config.json.
+	Bundle string
+	// ConsoleSocket is the unix socket that receives the pty master when
+	// process.terminal is set.
+	ConsoleSocket string
+	// PidFile, when set, receives the init's pid once created.
+	PidFile string
+	// NoPivot uses MS_MOVE+chroot instead of pivot_root.
+	NoPivot bool
+	// NoNewKeyring keeps the caller's session keyring.
+	NoNewKeyring bool
+	// PreserveFDs passes fds 3..3+N-1 of the caller to the process.
+	PreserveFDs int
+	// ListenFDs is $LISTEN_FDS of the caller (socket activation): those
+	// fds are passed too, before the preserved ones.
+	ListenFDs int
+	// Stdin, Stdout and Stderr become the process's stdio (nil: /dev/null).
+	Stdin, Stdout, Stderr *os.File
+	// Foreground means the caller stays attached (run without --detach):
+	// a terminal without a console socket is then relayed by the caller.
+	Foreground bool
+	// Debug makes the init report each step through Log.Debugf.
+	Debug bool
+	// Log receives warnings and debug lines.
+	Log Logger
+}
+
+// Logger receives what the runtime reports besides errors.
+type Logger interface {
+	Warnf(format string, args ...any)
+	Debugf(format string, args ...any)
+}
+
+// prepared is a config checked completely before anything is created.
+type prepared struct {
+	spec       *specs.Spec
+	bundle     string
+	rootfs     string
+	cgroupPath string
+	plan       nsPlan
+	// seccomp is the compiled filter, encoded for the init (nil: none).
+	seccomp []byte
+}
+
+// prepare loads and checks everything create needs, so that invalid input
+// fails before a state directory, cgroup or process exists.
+func prepare(opts *CreateOptions) (*prepared, error) {
+	if err := ValidateID(opts.ID); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(opts.Bundle)
+	if err != nil {
+		return nil, errdefs.InvalidArgument("bundle %q: %w", opts.Bundle, err)
+	}
+	s, err := spec.Load(bundle)
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := spec.Validate(s, bundle)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		opts.Log.Warnf("%s", w)
+	}
+	p := &prepared{spec: s, bundle: bundle}
+	if p.rootfs, err = spec.RootfsPath(s, bundle); err != nil {
+		return nil, err
+	}
+	if s.Linux == nil {
+		return nil, errdefs.InvalidArgument("config.json: linux: section required on Linux")
+	}
+	if p.plan, err = buildNSPlan(s); err != nil {
+		return nil, err
+	}
+	if err := checkUnsupported(s); err != nil {
+		return nil, err
+	}
+	if s.Linux.Seccomp != nil {
+		if p.seccomp, err = compileSeccomp(s.Linux.Seccomp, opts.Log); err != nil {
+			return nil, err
+		}
+	}
+	if s.Process != nil {
+		if s.Process.Capabilities != nil {
+			_, capWarnings, err := caps.FromSpec(s.Process.Capabilities)
+			if err != nil {
+				return nil, err
+			}
+			for _, w := range capWarnings {
+				opts.Log.Warnf("%s", w)
+			}
+		}
+		for i, r := range s.Process.Rlimits {
+			if _, err := rlimit.Parse(r.Type); err != nil {
+				return nil, errdefs.InvalidArgument("process.rlimits[%d].type: %w", i, err)
+			}
+		}
+		if s.Process.Terminal && opts.ConsoleSocket == "" && !opts.Foreground {
+			return nil, errdefs.InvalidArgument("cannot allocate tty if tincan-oci will detach without setting console socket")
+		}
+	}
+	if opts.ConsoleSocket != "" && (s.Process == nil || !s.Process.Terminal) {
+		return nil, errdefs.InvalidArgument("cannot use console socket if tincan-oci will not detach or allocate tty")
+	}
+	for i, m := range s.Mounts {
+		o, err := mount.ParseOptions(m.Options)
+		if err != nil {
+			return nil, errdefs.InvalidArgument("mounts[%d].options: %w", i, err)
+		}
+		if o.IDMap != nil {
+			// They must be made by a process privileged over the
+			// filesystem (the parent), not by the init in its user
+			// namespace; not wired up yet.
+			return nil, errdefs.Unsupported("mounts[%d].options: idmapped mounts are not supported by this tincan-oci yet", i)
+		}
+	}
+	cgPath := ""
+	if s.Linux != nil {
+		cgPath = s.Linux.CgroupsPath
+	}
+	if p.cgroupPath, err = cgroups.ResolvePath(cgPath, opts.ID); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Create makes the container described by the bundle and leaves its init
+// process waiting for Start. On success the returned container holds its
+// lock; call Unlock (or Start) when done.
+func Create(opts CreateOptions) (*Container, error) {
+	p, err := prepare(&opts)
+	if err != nil {
+		return nil, err
+	}
+	var undo cleanups
+	c, err := create(&opts, p, &undo)
+	if err != nil {
+		if cerr := undo.run(); cerr != nil {
+			opts.Log.Warnf("cleaning up after failed create of %s: %v", opts.ID, cerr)
+		}
+		return nil, err
+	}
+	undo.release()
+	return c, nil
+}
+
+// create does the work of Create, registering in undo how to take back
+// each thing it made.
+func create(opts *CreateOptions, p *prepared, undo *cleanups) (*Container, error) {
+	c, err := makeStateDir(opts, p)
+	if err != nil {
+		return nil, err
+	}
+	undo.add(func() error {
+		c.Unlock()
+		return os.RemoveAll(c.dir)
+	})
+	// A container that failed to be created is deleted, and deleting runs
+	// the poststop hooks (runtime-spec lifecycle, steps 11-12).
+	undo.add(func() error {
+		c.runPoststopHooks(opts.Log)
+		return nil
+	})
+
+	cg, err := cgroups.New(p.cgroupPath)
+	if err != nil {
+		return nil, err
+	}
+	if cgroupIsFree(cg) {
+		c.state.CgroupOwned = true
+		// The cgroup path is kept apart from state.json too, so delete
+		// --force finds the container's processes even if state.json is
+		// damaged; only for a cgroup that is ours to empty and remove.
+		if err := writeFileAtomic(c.dir, cgroupFile, []byte(p.cgroupPath)); err != nil {
+			return nil, err
+		}
+		if err := c.saveState(); err != nil {
+			return nil, err
+		}
+		// Kill before removing: a failed create may have started processes.
+		undo.add(func() error {
+			return errors.Join(cg.KillAll(), cg.Destroy())
+		})
+	}
+	if err := cg.Create(); err != nil {
+		return nil, err
+	}
+
+	fifo := filepath.Join(c.dir, fifoFile)
+	if err := unix.Mkfifo(fifo, 0o622); err != nil {
+		return nil, fmt.Errorf("create exec fifo %s: %w", fifo, err)
+	}
+
+	init, err := spawnInit(opts, p, c, cg)
+	if err != nil {
+		return nil, err
+	}
+	undo.add(init.kill)
+
+	c.state.Status = Created
+	c.state.Pid = init.pid
+	c.state.PidStartTime = init.startTime
+	if err := c.saveState(); err != nil {
+		return nil, err
+	}
+	if opts.PidFile != "" {
+		if err := writePidFile(opts.PidFile, init.pid); err != nil {
+			return nil, err
+		}
+	}
+	c.initProc = init
+	return c, nil
+}
+
+// makeStateDir creates <root>/<id> atomically with its first state.json
+// and the lock already held: the directory is built under a temporary name
+// and renamed into place without replacing anything, so of two concurrent
+// creates of one id exactly one wins and the other touches nothing.
+func makeStateDir(opts *CreateOptions, p *prepared) (*Container, error) {
+	if err := os.MkdirAll(opts.Root, 0o711); err != nil {
+		return nil, fmt.Errorf("create runtime root %s: %w", opts.Root, err)
+	}
+	tmp, err := os.MkdirTemp(opts.Root, newDirPrefix(opts.ID))
+	if err != nil {
+		return nil, fmt.Errorf("create state directory in %s: %w", opts.Root, err)
+	}
+	c := &Container{id: opts.ID, dir: tmp}
+	fail := func(err error) (*Container, error) {
+		c.Unlock()
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := c.Lock(); err != nil {
+		return fail(err)
+	}
+	c.state, c.stateErr = &State{
+		OCIVersion:  p.spec.Version,
+		ID:          opts.ID,
+		Status:      Creating,
+		Bundle:      p.bundle,
+		Rootfs:      p.rootfs,
+		Created:     time.Now().UTC(),
+		Annotations: p.spec.Annotations,
+		CgroupPath:  p.cgroupPath,
+		Config:      p.spec,
+	}, nil
+	if err := c.saveState(); err != nil {
+		return fail(err)
+	}
+	final := filepath.Join(opts.Root, opts.ID)
+	if err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, final, unix.RENAME_NOREPLACE); err != nil {
+		if errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENOTEMPTY) {
+			return fail(errdefs.AlreadyExists("container with id %q already exists", opts.ID))
+		}
+		return fail(fmt.Errorf("create state directory %s: %w", final, err))
+	}
+	c.dir = final
+	return c, nil
+}
+
+// compileSeccomp compiles the filter in the parent, so a bad profile fails
+// create before anything exists, and the init only loads it.
+func compileSeccomp(c *specs.LinuxSeccomp, log Logger) ([]byte, error) {
+	prog, warnings, err := seccomp.Compile(c)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		log.Warnf("%s", w)
+	}
+	dropped, err := seccomp.DroppedFlags(prog)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range dropped {
+		log.Warnf("linux.seccomp.flags: %s is not supported by this kernel and is ignored", f)
+	}
+	return prog.MarshalBinary()
+}
+
+// cgroupIsFree reports whether the container may treat the cgroup as its
+// own: it does not exist yet, or exists (made in advance by an engine) with
+// no process in it. A cgroup that already holds processes is shared.
+func cgroupIsFree(cg cgroups.Manager) bool {
+	if !cg.Exists() {
+		return true
+	}
+	pids, err := cg.Pids()
+	return err == nil && len(pids) == 0
+}
+
+// newDirPrefix names the temporary directory of a create in progress after
+// the id (hashed, to stay within NAME_MAX), so that delete --force of that
+// id can find the one a killed create left behind.
+func newDirPrefix(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return ".new-" + hex.EncodeToString(sum[:8]) + "-"
+}
+
+func writePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("pid file %s: %w", path, err)
+	}
+	return writeFileAtomic(filepath.Dir(abs), filepath.Base(abs), []byte(strconv.Itoa(pid)))
+}
+
+// checkUnsupported refuses security features this build cannot apply:
+// running a container without the confinement it asked for would be worse
+// than not running it.
+func checkUnsupported(s *specs.Spec) error {
+	if p := s.Process; p != nil {
+		switch {
+		case p.Scheduler != nil:
+			return errdefs.Unsupported("process.scheduler: not supported by this tincan-oci yet")
+		case p.IOPriority != nil:
+			return errdefs.Unsupported("process.ioPriority: not supported by this tincan-oci yet")
+		case p.ExecCPUAffinity != nil:
+			return errdefs.Unsupported("process.execCPUAffinity: not supported by this tincan-oci yet")
+		}
+		if p.ApparmorProfile != "" {
+			return errdefs.Unsupported("process.apparmorProfile %q: AppArmor is not supported on this host", p.ApparmorProfile)
+		}
+		if p.SelinuxLabel != "" {
+			return errdefs.Unsupported("process.selinuxLabel %q: SELinux is not supported on this host", p.SelinuxLabel)
+		}
+	}
+	for i, m := range s.Mounts {
+		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
+			return errdefs.Unsupported("mounts[%d]: idmapped mounts are not supported by this tincan-oci yet", i)
+		}
+	}
+	if p := s.Linux.Personality; p != nil && len(p.Flags) > 0 {
+		return errdefs.Unsupported("linux.personality.flags: not supported by this tincan-oci yet")
+	}
+	if s.Linux.MountLabel != "" {
+		return errdefs.Unsupported("linux.mountLabel %q: SELinux is not supported on this host", s.Linux.MountLabel)
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package runtime
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
+
+	"github.com/tincan/tincan/linux/caps"
+	"github.com/tincan/tincan/linux/mount"
+	"github.com/tincan/tincan/linux/seccomp"
+)
+
+// Features describes what this build of tincan-oci implements, as the
+// runtime-spec features document. Only what works is listed: a feature is
+// added here in the change that makes it work.
+func Features() *features.Features {
+	no := false
+	yes := true
+	return &features.Features{
+		OCIVersionMin: "1.0.0",
+		OCIVersionMax: specs.Version,
+		Hooks: []string{"prestart", "createRuntime", "createContainer", "startContainer",
+			"poststart", "poststop"},
+		MountOptions: mount.KnownOptions(),
+		Linux: &features.Linux{
+			Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
+			Capabilities: caps.Known(),
+			Cgroup: &features.Cgroup{
+				V1:          &yes,
+				V2:          &yes,
+				Systemd:     &no,
+				SystemdUser: &no,
+				Rdma:        &no,
+			},
+			Seccomp: &features.Seccomp{
+				Enabled:        &yes,
+				Actions:        seccomp.KnownActions(),
+				Operators:      seccomp.KnownOperators(),
+				Archs:          seccomp.KnownArchitectures(),
+				KnownFlags:     seccomp.KnownFlags(),
+				SupportedFlags: seccomp.SupportedFlags(),
+			},
+			Apparmor: &features.Apparmor{Enabled: &no},
+			Selinux:  &features.Selinux{Enabled: &no},
+			IntelRdt: &features.IntelRdt{Enabled: &no},
+			MountExtensions: &features.MountExtensions{
+				IDMap: &features.IDMap{Enabled: &no},
+			},
+		},
+		Annotations: map[string]string{
+			"org.opencontainers.runtime-spec.features.implementation": "tincan-oci",
+		},
+	}
+}

@@ -1,0 +1,348 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/tincan/tincan/linux/cgroups"
+	"github.com/tincan/tincan/linux/console"
+	"github.com/tincan/tincan/linux/nsenter"
+	"github.com/tincan/tincan/linux/procfs"
+	"github.com/tincan/tincan/linux/userns"
+	"github.com/tincan/tincan/runtime/hooks"
+	"github.com/tincan/tincan/runtime/initproc"
+)
+
+// initProcess is the container's init as the parent knows it.
+type initProcess struct {
+	pid       int
+	startTime uint64
+	// cmd is the process tincan-oci started; when nsenter had to fork for a
+	// pid namespace it is the intermediate, already reaped.
+	cmd *exec.Cmd
+	// proc is the init, for waiting on it in the foreground (it is our
+	// child either way: nsenter forks it with CLONE_PARENT).
+	proc *os.Process
+	// console is the pty master when the caller relays the terminal.
+	console *os.File
+}
+
+// kill ends the init (used when create fails after spawning it).
+func (p *initProcess) kill() error {
+	if p.proc != nil {
+		p.proc.Kill()
+		p.proc.Wait()
+	}
+	if p.console != nil {
+		p.console.Close()
+	}
+	return nil
+}
+
+func socketPair() (parent, child *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create socket pair: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "sync-parent"), os.NewFile(uintptr(fds[1]), "sync-child"), nil
+}
+
+// dialConsoleSocket connects to the engine's console socket.
+func dialConsoleSocket(path string) (*os.File, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("console socket %s: %w", path, err)
+	}
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("connect to console socket %s: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// spawnInit starts "tincan-oci init" and drives it through the protocol in
+// runtime/initproc/protocol.go until it reports "created".
+func spawnInit(opts *CreateOptions, p *prepared, c *Container, cg cgroups.Manager) (_ *initProcess, err error) {
+	parentSock, childSock, err := socketPair()
+	if err != nil {
+		return nil, err
+	}
+	defer parentSock.Close()
+
+	var extra []*os.File
+	for i := 0; i < opts.ListenFDs+opts.PreserveFDs; i++ {
+		extra = append(extra, os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i)))
+	}
+	boot := initproc.Bootstrap{
+		Mode:            initproc.ModeCreate,
+		ID:              c.id,
+		Bundle:          p.bundle,
+		Rootfs:          p.rootfs,
+		Spec:            p.spec,
+		Process:         p.spec.Process,
+		NoPivot:         opts.NoPivot,
+		NoNewKeyring:    opts.NoNewKeyring,
+		PreserveFDs:     opts.PreserveFDs,
+		ListenFDs:       opts.ListenFDs,
+		FifoFD:          -1,
+		ConsoleSocketFD: -1,
+		NewNamespaces:   p.plan.newNS,
+		Seccomp:         p.seccomp,
+		HookState:       c.hookState(Creating),
+		Debug:           opts.Debug,
+	}
+	syncFD := 3 + len(extra)
+	extra = append(extra, childSock)
+
+	fifo, err := os.OpenFile(c.fifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		childSock.Close()
+		return nil, fmt.Errorf("open exec fifo: %w", err)
+	}
+	boot.FifoFD = 3 + len(extra)
+	extra = append(extra, fifo)
+
+	var consoleParent *os.File
+	if t := p.spec.Process; t != nil && t.Terminal {
+		var consoleChild *os.File
+		if opts.ConsoleSocket != "" {
+			consoleChild, err = dialConsoleSocket(opts.ConsoleSocket)
+		} else {
+			// Foreground without a console socket: we relay the pty.
+			consoleParent, consoleChild, err = socketPair()
+		}
+		if err != nil {
+			childSock.Close()
+			fifo.Close()
+			return nil, err
+		}
+		boot.ConsoleSocketFD = 3 + len(extra)
+		extra = append(extra, consoleChild)
+		defer consoleChild.Close()
+	}
+	if cm := cgroupMounts(p.spec, cg); cm != nil {
+		boot.CgroupMounts = cm
+	}
+
+	cmd := &exec.Cmd{
+		Path:       selfExe(),
+		Args:       []string{"tincan-oci", "init"},
+		Env:        []string{nsenter.EnvFD + "=" + strconv.Itoa(syncFD)},
+		Stdin:      opts.Stdin,
+		Stdout:     opts.Stdout,
+		Stderr:     opts.Stderr,
+		ExtraFiles: extra,
+	}
+	err = cmd.Start()
+	childSock.Close()
+	fifo.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start container init: %w", err)
+	}
+	ip := &initProcess{cmd: cmd, proc: cmd.Process}
+	defer func() {
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			ip.kill()
+		}
+		if consoleParent != nil {
+			consoleParent.Close()
+		}
+	}()
+
+	// Into the cgroup before the namespaces: a new cgroup namespace is
+	// rooted at the cgroup the process is in when it unshares.
+	if err := cg.Apply(cmd.Process.Pid); err != nil {
+		return nil, err
+	}
+	if adj := p.spec.Process; adj != nil && adj.OOMScoreAdj != nil {
+		// From here, before the user namespace: inside one, lowering the
+		// score is not allowed.
+		path := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/oom_score_adj"
+		if err := os.WriteFile(path, []byte(strconv.Itoa(*adj.OOMScoreAdj)), 0); err != nil {
+			return nil, fmt.Errorf("set process.oomScoreAdj %d: %w", *adj.OOMScoreAdj, err)
+		}
+	}
+	if err := initproc.Send(parentSock, initproc.MsgNsPlan, []byte(p.plan.text)); err != nil {
+		return nil, err
+	}
+	if ip.pid, err = awaitInitPid(parentSock, cmd.Process.Pid, p.spec); err != nil {
+		return nil, err
+	}
+	if ip.pid != cmd.Process.Pid {
+		// nsenter forked the init (CLONE_PARENT: it is our child) and its
+		// intermediate exits right after reporting; reap it.
+		cmd.Wait()
+		if ip.proc, err = os.FindProcess(ip.pid); err != nil {
+			return nil, fmt.Errorf("find container init %d: %w", ip.pid, err)
+		}
+	}
+	st, err := procfs.ReadStat(ip.pid)
+	if err != nil {
+		return nil, fmt.Errorf("container init: %w", err)
+	}
+	ip.startTime = st.StartTime
+
+	boot.HostPid = ip.pid
+	if err := initproc.SendJSON(parentSock, initproc.MsgBootstrap, &boot); err != nil {
+		return nil, err
+	}
+	if err := awaitCreated(parentSock, opts, c, ip.pid); err != nil {
+		return nil, err
+	}
+	if consoleParent != nil {
+		if ip.console, err = console.RecvFd(consoleParent); err != nil {
+			return nil, err
+		}
+	}
+	return ip, nil
+}
+
+// awaitInitPid serves the namespace phase (user namespace maps) until the
+// constructor reports the pid of the process that runs the Go init.
+func awaitInitPid(sock *os.File, childPid int, s *specs.Spec) (int, error) {
+	for {
+		t, payload, err := initproc.Recv(sock)
+		if err != nil {
+			return 0, initExited(err)
+		}
+		switch t {
+		case initproc.MsgUsernsMapRequest:
+			if err := userns.WriteMaps(childPid, s.Linux.UIDMappings, s.Linux.GIDMappings); err != nil {
+				return 0, err
+			}
+			if err := initproc.Send(sock, initproc.MsgUsernsMapDone, nil); err != nil {
+				return 0, err
+			}
+		case initproc.MsgInitPid:
+			pid, err := strconv.Atoi(string(payload))
+			if err != nil {
+				return 0, fmt.Errorf("container init sent a bad pid %q", payload)
+			}
+			return pid, nil
+		case initproc.MsgError:
+			return 0, fmt.Errorf("container init: %s", payload)
+		default:
+			return 0, fmt.Errorf("container init: unexpected %s message", t)
+		}
+	}
+}
+
+// awaitCreated serves the init until it reports MsgCreated: hooks in the
+// runtime namespace and debug lines.
+func awaitCreated(sock *os.File, opts *CreateOptions, c *Container, pid int) error {
+	for {
+		t, payload, err := initproc.Recv(sock)
+		if err != nil {
+			return initExited(err)
+		}
+		switch t {
+		case initproc.MsgLog:
+			opts.Log.Debugf("init: %s", payload)
+		case initproc.MsgRunHooks:
+			if err := c.runCreateHooks(pid); err != nil {
+				return err
+			}
+			if err := initproc.Send(sock, initproc.MsgHooksDone, nil); err != nil {
+				return err
+			}
+		case initproc.MsgCreated:
+			return nil
+		case initproc.MsgError:
+			return fmt.Errorf("container init: %s", payload)
+		default:
+			return fmt.Errorf("container init: unexpected %s message", t)
+		}
+	}
+}
+
+func initExited(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("container init exited before it was ready")
+	}
+	return fmt.Errorf("container init: %w", err)
+}
+
+// runCreateHooks runs prestart then createRuntime hooks, in the runtime
+// namespace, with the init's host pid in the state.
+func (c *Container) runCreateHooks(pid int) error {
+	h := c.state.Config.Hooks
+	// prestart hooks were defined as running once start is called, with
+	// status "created"; the conformance suite and hooks written for them
+	// expect that status, though they now run during create.
+	st := c.hookState(Created)
+	st.Pid = pid
+	if err := hooks.Run("prestart", h.Prestart, &st); err != nil {
+		return err
+	}
+	st.Status = specs.StateCreating
+	return hooks.Run("createRuntime", h.CreateRuntime, &st)
+}
+
+// hookState is the runtime-spec state passed to hooks.
+func (c *Container) hookState(status Status) specs.State {
+	st := specs.State{
+		Version:     c.state.OCIVersion,
+		ID:          c.id,
+		Status:      specs.ContainerState(status),
+		Pid:         c.state.Pid,
+		Bundle:      c.state.Bundle,
+		Annotations: c.state.Annotations,
+	}
+	if st.Version == "" {
+		st.Version = specs.Version
+	}
+	return st
+}
+
+func (c *Container) fifoPath() string { return c.dir + "/" + fifoFile }
+
+// cgroupMounts lists what a "cgroup" mount in the config must show.
+func cgroupMounts(s *specs.Spec, cg cgroups.Manager) []initproc.CgroupMount {
+	need := false
+	for _, m := range s.Mounts {
+		if m.Type == "cgroup" || m.Type == "cgroup2" {
+			need = true
+		}
+	}
+	if !need {
+		return nil
+	}
+	points, err := cgroups.MountPoints()
+	if err != nil {
+		return nil
+	}
+	var out []initproc.CgroupMount
+	for _, subsystems := range sortedKeys(points) {
+		dir := ""
+		if subsystems == "" {
+			dir = cg.Path("")
+		} else {
+			dir = cg.Path(strings.Split(subsystems, ",")[0])
+		}
+		out = append(out, initproc.CgroupMount{Subsystems: subsystems, HostDir: dir})
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// selfExe is the binary the init runs from.
+func selfExe() string { return "/proc/self/exe" }
