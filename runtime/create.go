@@ -49,6 +49,9 @@ type CreateOptions struct {
 	// Foreground means the caller stays attached (run without --detach):
 	// a terminal without a console socket is then relayed by the caller.
 	Foreground bool
+	// Rootless runs the container without a cgroup when the cgroup tree
+	// is not writable (--rootless, on by default for non-root callers).
+	Rootless bool
 	// Debug makes the init report each step through Log.Debugf.
 	Debug bool
 	// Log receives warnings and debug lines.
@@ -193,27 +196,8 @@ func create(opts *CreateOptions, p *prepared, undo *cleanups) (*Container, error
 		return nil
 	})
 
-	cg, err := cgroups.New(p.cgroupPath)
+	cg, err := setupCgroup(opts, p, c, undo)
 	if err != nil {
-		return nil, err
-	}
-	if cgroupIsFree(cg) {
-		c.state.CgroupOwned = true
-		// The cgroup path is kept apart from state.json too, so delete
-		// --force finds the container's processes even if state.json is
-		// damaged; only for a cgroup that is ours to empty and remove.
-		if err := writeFileAtomic(c.dir, cgroupFile, []byte(p.cgroupPath)); err != nil {
-			return nil, err
-		}
-		if err := c.saveState(); err != nil {
-			return nil, err
-		}
-		// Kill before removing: a failed create may have started processes.
-		undo.add(func() error {
-			return errors.Join(cg.KillAll(), cg.Destroy())
-		})
-	}
-	if err := cg.Create(); err != nil {
 		return nil, err
 	}
 
@@ -307,6 +291,45 @@ func compileSeccomp(c *specs.LinuxSeccomp, log Logger) ([]byte, error) {
 		log.Warnf("linux.seccomp.flags: %s is not supported by this kernel and is ignored", f)
 	}
 	return prog.MarshalBinary()
+}
+
+// setupCgroup makes the container's cgroup. A rootless runtime that may not
+// write the cgroup tree runs the container without one, with a warning, as
+// runc does; the cgroup is then nil.
+func setupCgroup(opts *CreateOptions, p *prepared, c *Container, undo *cleanups) (cgroups.Manager, error) {
+	cg, err := cgroups.New(p.cgroupPath)
+	if err != nil {
+		return nil, err
+	}
+	if cgroupIsFree(cg) {
+		// The record says the cgroup is ours to empty and remove, and
+		// where it is even if state.json is damaged. Written before the
+		// cgroup exists, so no interruption leaves an unrecorded one.
+		if err := writeFileAtomic(c.dir, cgroupFile, []byte(p.cgroupPath)); err != nil {
+			return nil, err
+		}
+		// Kill before removing: a failed create may have started processes.
+		undo.add(func() error {
+			if !cg.Exists() {
+				return nil
+			}
+			return errors.Join(cg.KillAll(), cg.Destroy())
+		})
+	}
+	if err := cg.Create(); err != nil {
+		if !opts.Rootless || !isPermissionError(err) {
+			return nil, err
+		}
+		opts.Log.Warnf("rootless: running without a cgroup (%v)", err)
+		os.Remove(filepath.Join(c.dir, cgroupFile))
+		c.state.CgroupPath = ""
+		return nil, c.saveState()
+	}
+	return cg, nil
+}
+
+func isPermissionError(err error) bool {
+	return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EROFS)
 }
 
 // cgroupIsFree reports whether the container may treat the cgroup as its

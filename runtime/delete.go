@@ -103,13 +103,10 @@ func (c *Container) removeDir() error {
 	return nil
 }
 
-// ownedCgroup returns the container's cgroup if create made it: from
-// state.json, or from the separate record when state.json is damaged (the
-// record is only written for an owned cgroup).
+// ownedCgroup returns the container's cgroup if create made it (or found
+// it empty): the cgroup record exists only then. A joined cgroup that held
+// other processes is never emptied or removed.
 func (c *Container) ownedCgroup() (string, bool) {
-	if c.state != nil {
-		return c.state.CgroupPath, c.state.CgroupOwned && c.state.CgroupPath != ""
-	}
 	data, err := os.ReadFile(filepath.Join(c.dir, cgroupFile))
 	if err != nil {
 		return "", false

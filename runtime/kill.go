@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/tincan/tincan/errdefs"
@@ -27,18 +28,7 @@ func (c *Container) Kill(sig unix.Signal, all bool) error {
 		}
 	}
 	if all {
-		if !c.state.CgroupOwned {
-			// The cgroup is shared: everything in it is not ours to signal.
-			return errdefs.Unsupported("kill --all: container %s shares a cgroup it did not create", c.id)
-		}
-		cg, err := cgroups.Load(c.state.CgroupPath)
-		if err != nil {
-			return err
-		}
-		if sig == unix.SIGKILL {
-			return cg.KillAll()
-		}
-		return cg.Signal(sig)
+		return c.signalAll(sig)
 	}
 	return signalProcess(c.state.Pid, c.state.PidStartTime, sig)
 }
@@ -65,4 +55,53 @@ func signalProcess(pid int, startTime uint64, sig unix.Signal) error {
 		return fmt.Errorf("signal %d to process %d: %w", sig, pid, err)
 	}
 	return nil
+}
+
+// signalAll signals every process of the container: through its cgroup
+// when it owns one; otherwise through its pid namespace when it made one
+// (SIGKILL to that namespace's init ends all of them). A container that
+// has neither shares both with other processes, and only its init is
+// signalled.
+func (c *Container) signalAll(sig unix.Signal) error {
+	if path, owned := c.ownedCgroup(); owned {
+		cg, err := cgroups.Load(path)
+		if errdefs.IsNotFound(err) {
+			return errdefs.NotRunning("container not running")
+		}
+		if err != nil {
+			return err
+		}
+		if sig == unix.SIGKILL {
+			return cg.KillAll()
+		}
+		return cg.Signal(sig)
+	}
+	if !c.ownPidNamespace() || sig == unix.SIGKILL {
+		return signalProcess(c.state.Pid, c.state.PidStartTime, sig)
+	}
+	ns, err := procfs.PidNamespace(c.state.Pid)
+	if err != nil {
+		return errdefs.NotRunning("container not running: %v", err)
+	}
+	pids, err := procfs.PidsInNamespace(ns)
+	if err != nil {
+		return err
+	}
+	for _, pid := range pids {
+		unix.Kill(pid, sig)
+	}
+	return nil
+}
+
+// ownPidNamespace reports whether the container created its pid namespace.
+func (c *Container) ownPidNamespace() bool {
+	if c.state == nil || c.state.Config == nil || c.state.Config.Linux == nil {
+		return false
+	}
+	for _, n := range c.state.Config.Linux.Namespaces {
+		if n.Type == specs.PIDNamespace && n.Path == "" {
+			return true
+		}
+	}
+	return false
 }

@@ -162,8 +162,10 @@ func spawnInit(opts *CreateOptions, p *prepared, c *Container, cg cgroups.Manage
 
 	// Into the cgroup before the namespaces: a new cgroup namespace is
 	// rooted at the cgroup the process is in when it unshares.
-	if err := cg.Apply(cmd.Process.Pid); err != nil {
-		return nil, err
+	if cg != nil {
+		if err := cg.Apply(cmd.Process.Pid); err != nil {
+			return nil, err
+		}
 	}
 	if adj := p.spec.Process; adj != nil && adj.OOMScoreAdj != nil {
 		// From here, before the user namespace: inside one, lowering the
@@ -310,6 +312,9 @@ func (c *Container) fifoPath() string { return c.dir + "/" + fifoFile }
 // cgroupMounts lists what a "cgroup" mount in the config must show.
 func cgroupMounts(s *specs.Spec, cg cgroups.Manager) []initproc.CgroupMount {
 	need := false
+	if cg == nil {
+		return nil
+	}
 	for _, m := range s.Mounts {
 		if m.Type == "cgroup" || m.Type == "cgroup2" {
 			need = true

@@ -57,10 +57,6 @@ type State struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// CgroupPath is the container's cgroup, relative to the hierarchy roots.
 	CgroupPath string `json:"cgroupPath"`
-	// CgroupOwned is set when create made the cgroup (it did not exist):
-	// only then do kill --all and delete kill everything in it and remove
-	// it. A joined, shared cgroup holds processes that are not ours.
-	CgroupOwned bool `json:"cgroupOwned"`
 	// Config is the config as it was at create (the bundle's may change).
 	Config *specs.Spec `json:"config"`
 }

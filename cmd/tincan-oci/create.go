@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/tincan/tincan/errdefs"
 	"github.com/tincan/tincan/internal/cli"
@@ -37,6 +38,10 @@ func (f *createFlags) options(id string) (runtime.CreateOptions, error) {
 		}
 		return runtime.CreateOptions{}, errdefs.Unsupported("--systemd-cgroup: the systemd cgroup driver is not supported yet; use cgroupfs paths")
 	}
+	rootless, err := rootlessMode()
+	if err != nil {
+		return runtime.CreateOptions{}, err
+	}
 	if f.preserveFDs < 0 {
 		return runtime.CreateOptions{}, errdefs.InvalidArgument("--preserve-fds: must not be negative")
 	}
@@ -54,6 +59,7 @@ func (f *createFlags) options(id string) (runtime.CreateOptions, error) {
 		NoNewKeyring:  f.noNewKeyring,
 		PreserveFDs:   f.preserveFDs,
 		ListenFDs:     listenFDs(),
+		Rootless:      rootless,
 		Stdin:         os.Stdin,
 		Stdout:        os.Stdout,
 		Stderr:        os.Stderr,
@@ -101,4 +107,22 @@ filesystem). The container's process is set up and waits until "start".`,
 			return nil
 		},
 	}
+}
+
+// rootlessMode reads --rootless: true, false, or auto (rootless when not
+// root in the initial user namespace), as runc does.
+func rootlessMode() (bool, error) {
+	switch global.rootless {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	case "auto", "":
+		if os.Geteuid() != 0 {
+			return true, nil
+		}
+		data, err := os.ReadFile("/proc/self/uid_map")
+		return err == nil && !strings.HasPrefix(strings.Join(strings.Fields(string(data)), " "), "0 0 4294967295"), nil
+	}
+	return false, errdefs.InvalidArgument("--rootless: invalid value %q (true, false or auto)", global.rootless)
 }

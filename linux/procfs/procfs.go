@@ -76,3 +76,34 @@ func Alive(pid int, startTime uint64) bool {
 	}
 	return startTime == 0 || st.StartTime == startTime
 }
+
+// PidNamespace returns the pid namespace of pid, as the "pid:[inode]"
+// text of /proc/<pid>/ns/pid.
+func PidNamespace(pid int) (string, error) {
+	ns, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid")
+	if err != nil {
+		return "", fmt.Errorf("pid namespace of process %d: %w", pid, err)
+	}
+	return ns, nil
+}
+
+// PidsInNamespace lists the processes (host pids) whose pid namespace is
+// ns, as returned by PidNamespace. Processes that exit while the list is
+// read are skipped.
+func PidsInNamespace(ns string) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("list processes: %w", err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if got, err := PidNamespace(pid); err == nil && got == ns {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}

@@ -58,3 +58,24 @@ func TestAliveFollowsProcessLifetime(t *testing.T) {
 		t.Fatal("a reaped process counts as alive")
 	}
 }
+
+func TestPidsInNamespaceFindsSelf(t *testing.T) {
+	ns, err := PidNamespace(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids, err := PidsInNamespace(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range pids {
+		found = found || p == os.Getpid()
+	}
+	if !found {
+		t.Fatalf("own pid %d not among %d pids of %s", os.Getpid(), len(pids), ns)
+	}
+	if other, err := PidsInNamespace("pid:[0]"); err != nil || len(other) != 0 {
+		t.Fatalf("a namespace no process is in matched %v (%v)", other, err)
+	}
+}
