@@ -31,7 +31,7 @@ func Run() error {
 	os.Unsetenv(nsenter.EnvFD)
 	sock := fdFile(fd, "sync")
 	in := &initState{sock: sock}
-	err = in.run()
+	err = in.runRecovered()
 	// Only reached on failure: tell whoever waits why, then exit. Before
 	// "created" that is the parent on the sync socket; after, it is start,
 	// reading the exec fifo.
@@ -41,6 +41,18 @@ func Run() error {
 		Send(sock, MsgError, []byte(err.Error()))
 	}
 	return err
+}
+
+// runRecovered runs the init and turns a panic (a bug) into an error, so
+// that the caller gets one line instead of a stack trace on the
+// container's stderr.
+func (in *initState) runRecovered() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error in container init: %v", r)
+		}
+	}()
+	return in.run()
 }
 
 func (in *initState) run() error {
