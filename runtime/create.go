@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -201,9 +202,8 @@ func create(opts *CreateOptions, p *prepared, undo *cleanups) (*Container, error
 		return nil, err
 	}
 
-	fifo := filepath.Join(c.dir, fifoFile)
-	if err := unix.Mkfifo(fifo, 0o622); err != nil {
-		return nil, fmt.Errorf("create exec fifo %s: %w", fifo, err)
+	if err := makeExecFifo(c, p.spec); err != nil {
+		return nil, err
 	}
 
 	init, err := spawnInit(opts, p, c, cg)
@@ -293,6 +293,37 @@ func compileSeccomp(c *specs.LinuxSeccomp, log Logger) ([]byte, error) {
 	return prog.MarshalBinary()
 }
 
+// makeExecFifo makes the fifo the init blocks on until start. The init
+// opens it after switching to the container's user, possibly in a user
+// namespace where host root is nobody: so it is writable by all (0622,
+// set after mkfifo, which the umask would trim) and owned by the host ids
+// of the container's root, as runc does.
+func makeExecFifo(c *Container, s *specs.Spec) error {
+	fifo := filepath.Join(c.dir, fifoFile)
+	if err := unix.Mkfifo(fifo, 0o622); err != nil {
+		return fmt.Errorf("create exec fifo %s: %w", fifo, err)
+	}
+	if err := os.Chmod(fifo, 0o622); err != nil {
+		return fmt.Errorf("chmod exec fifo %s: %w", fifo, err)
+	}
+	uid, gid := hostID(s.Linux.UIDMappings, 0), hostID(s.Linux.GIDMappings, 0)
+	if err := os.Chown(fifo, uid, gid); err != nil {
+		return fmt.Errorf("chown exec fifo %s: %w", fifo, err)
+	}
+	return nil
+}
+
+// hostID maps a container id to the host through mappings (identity when
+// there are none, or when id is not mapped).
+func hostID(mappings []specs.LinuxIDMapping, id uint32) int {
+	for _, m := range mappings {
+		if id >= m.ContainerID && id-m.ContainerID < m.Size {
+			return int(m.HostID + id - m.ContainerID)
+		}
+	}
+	return int(id)
+}
+
 // setupCgroup makes the container's cgroup. A rootless runtime that may not
 // write the cgroup tree runs the container without one, with a warning, as
 // runc does; the cgroup is then nil.
@@ -303,9 +334,12 @@ func setupCgroup(opts *CreateOptions, p *prepared, c *Container, undo *cleanups)
 	}
 	if cgroupIsFree(cg) {
 		// The record says the cgroup is ours to empty and remove, and
-		// where it is even if state.json is damaged. Written before the
-		// cgroup exists, so no interruption leaves an unrecorded one.
-		if err := writeFileAtomic(c.dir, cgroupFile, []byte(p.cgroupPath)); err != nil {
+		// where it is even if state.json is damaged, with the highest of
+		// the parents Create will make, removed again (when empty) at
+		// delete. Written before the cgroup exists, so no interruption
+		// leaves an unrecorded one.
+		record := p.cgroupPath + "\n" + firstMissingParent(p.cgroupPath) + "\n"
+		if err := writeFileAtomic(c.dir, cgroupFile, []byte(record)); err != nil {
 			return nil, err
 		}
 		// Kill before removing: a failed create may have started processes.
@@ -326,6 +360,23 @@ func setupCgroup(opts *CreateOptions, p *prepared, c *Container, undo *cleanups)
 		return nil, c.saveState()
 	}
 	return cg, nil
+}
+
+// firstMissingParent returns the highest parent cgroup of path that does
+// not exist yet ("" when all do); tincan's own parent, /tincan, is never
+// counted, as it is shared by every container.
+func firstMissingParent(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	for i := 1; i < len(parts); i++ {
+		parent := "/" + strings.Join(parts[:i], "/")
+		if parent == cgroups.DefaultParent {
+			continue
+		}
+		if m, err := cgroups.New(parent); err == nil && !m.Exists() {
+			return parent
+		}
+	}
+	return ""
 }
 
 func isPermissionError(err error) bool {

@@ -51,6 +51,7 @@ func (c *Container) Delete(force bool, log Logger) error {
 			return err
 		}
 	}
+	c.removeMadeParents()
 	if err := c.removeDir(); err != nil {
 		return err
 	}
@@ -107,12 +108,43 @@ func (c *Container) removeDir() error {
 // it empty): the cgroup record exists only then. A joined cgroup that held
 // other processes is never emptied or removed.
 func (c *Container) ownedCgroup() (string, bool) {
+	path, _ := c.cgroupRecord()
+	return path, path != ""
+}
+
+// cgroupRecord reads the cgroup record: the cgroup path, and the highest
+// parent create made for it ("" when none).
+func (c *Container) cgroupRecord() (path, madeParent string) {
 	data, err := os.ReadFile(filepath.Join(c.dir, cgroupFile))
 	if err != nil {
-		return "", false
+		return "", ""
 	}
-	path := strings.TrimSpace(string(data))
-	return path, path != ""
+	lines := strings.SplitN(strings.TrimSpace(string(data)), "\n", 2)
+	path = strings.TrimSpace(lines[0])
+	if len(lines) > 1 {
+		madeParent = strings.TrimSpace(lines[1])
+	}
+	return path, madeParent
+}
+
+// removeMadeParents removes, bottom up, the parent cgroups create made
+// for this container, each only if empty: other containers may have
+// their cgroups under the same parents since.
+func (c *Container) removeMadeParents() {
+	path, top := c.cgroupRecord()
+	if top == "" || !strings.HasPrefix(path, top+"/") {
+		return
+	}
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		if m, err := cgroups.New(dir); err == nil {
+			for _, p := range m.Paths() {
+				unix.Rmdir(p)
+			}
+		}
+		if dir == top || dir == "/" {
+			return
+		}
+	}
 }
 
 // killEverything kills every process of the container and waits for the

@@ -28,12 +28,17 @@ func SetRootPropagation(flags uintptr) error {
 	return nil
 }
 
-// MakeParentPrivate makes the mount that contains dir private. pivot_root
-// refuses a new root whose parent mount is shared.
+// MakeParentPrivate makes the mount that contains dir private if it is
+// shared: pivot_root refuses a new root under a shared mount. A slave or
+// private mount is left alone, so the container's root keeps receiving
+// host mounts when its propagation says so (the default, rslave).
 func MakeParentPrivate(dir string) error {
-	mp, err := mountPointOf(dir)
+	mp, shared, err := mountPointOf(dir)
 	if err != nil {
 		return err
+	}
+	if !shared {
+		return nil
 	}
 	if err := unix.Mount("", mp, "", unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mount %s (parent of %s) private: %w", mp, dir, err)
@@ -41,23 +46,26 @@ func MakeParentPrivate(dir string) error {
 	return nil
 }
 
-// mountPointOf returns the mount point of the mount that holds dir.
-func mountPointOf(dir string) (string, error) {
+// mountPointOf returns the mount point of the mount that holds dir, and
+// whether that mount is shared (has a "shared:" peer group).
+func mountPointOf(dir string) (string, bool, error) {
 	mounts, err := mountinfo.GetMounts(nil)
 	if err != nil {
-		return "", fmt.Errorf("read mountinfo: %w", err)
+		return "", false, fmt.Errorf("read mountinfo: %w", err)
 	}
-	best := ""
+	var best *mountinfo.Info
 	for _, m := range mounts {
 		mp := m.Mountpoint
-		if (dir == mp || mp == "/" || strings.HasPrefix(dir, mp+"/")) && len(mp) > len(best) {
-			best = mp
+		// Later entries are mounted on top of earlier ones at the same
+		// point, so >= keeps the topmost.
+		if (dir == mp || mp == "/" || strings.HasPrefix(dir, mp+"/")) && (best == nil || len(mp) >= len(best.Mountpoint)) {
+			best = m
 		}
 	}
-	if best == "" {
-		return "", fmt.Errorf("no mount holds %s", dir)
+	if best == nil {
+		return "", false, fmt.Errorf("no mount holds %s", dir)
 	}
-	return best, nil
+	return best.Mountpoint, strings.Contains(best.Optional, "shared:"), nil
 }
 
 // BindSelf bind-mounts dir onto itself (recursively) so that it is a mount

@@ -35,9 +35,14 @@ func Run() error {
 	// Only reached on failure: tell whoever waits why, then exit. Before
 	// "created" that is the parent on the sync socket; after, it is start,
 	// reading the exec fifo.
-	if in.fifo != nil {
+	switch {
+	case in.fifo != nil:
 		in.fifo.WriteString(err.Error())
-	} else {
+	case in.created:
+		// Between "created" and start nobody reads the socket; the
+		// container's stderr is the only place left to say it.
+		fmt.Fprintf(os.Stderr, "tincan-oci init: %v\n", err)
+	default:
 		Send(sock, MsgError, []byte(err.Error()))
 	}
 	return err

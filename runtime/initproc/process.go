@@ -226,7 +226,11 @@ func checkExecutable(p string) error {
 }
 
 func (in *initState) signalCreated() error {
-	return Send(in.sock, MsgCreated, nil)
+	if err := Send(in.sock, MsgCreated, nil); err != nil {
+		return err
+	}
+	in.created = true
+	return nil
 }
 
 // waitForStart blocks opening the exec fifo for writing, which completes

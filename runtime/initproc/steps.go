@@ -26,6 +26,9 @@ type initState struct {
 	program string
 	// env is the container process environment.
 	env []string
+	// created is set once MsgCreated was sent: the parent no longer reads
+	// the sync socket.
+	created bool
 	// fifo is the exec fifo once start has opened it; errors after that
 	// point are written to it for start to report.
 	fifo *os.File

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -178,10 +177,22 @@ func TestDeleteForceWithDamagedState(t *testing.T) {
 	}
 }
 
-// The runtime binary must be usable by the tests.
-func TestMain(m *testing.M) {
-	if _, err := exec.LookPath("busybox"); err != nil && os.Geteuid() == 0 {
-		fmt.Fprintln(os.Stderr, "busybox-static is required (make deps)")
+// A cgroupsPath with parents that do not exist yet: create makes them and
+// delete removes them again (only while empty), in every hierarchy.
+func TestDeleteRemovesCgroupParentsItMade(t *testing.T) {
+	testutil.RequiresRoot(t)
+	r := testutil.NewRuntime(t)
+	b := testutil.NewBundle(t, "sleep", marker(t))
+	parent := fmt.Sprintf("robust-%d", rand.Int31())
+	b.Spec.Linux.CgroupsPath = parent + "/a/b"
+	b.Save(t)
+	before := testutil.TakeSnapshot(t)
+	r.MustExec(t, "create", "--bundle", b.Dir, "nested")
+	if leaks := testutil.Leaks(before, testutil.TakeSnapshot(t), parent); len(leaks) == 0 {
+		t.Fatal("create made no cgroup directories under the configured path")
 	}
-	os.Exit(m.Run())
+	r.MustExec(t, "delete", "--force", "nested")
+	if leaks := testutil.Leaks(before, testutil.TakeSnapshot(t), parent); len(leaks) > 0 {
+		t.Fatalf("cgroup parents left after delete:\n%s", strings.Join(leaks, "\n"))
+	}
 }
