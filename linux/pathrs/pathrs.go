@@ -69,16 +69,14 @@ func (r *Root) Close() error { return r.fd.Close() }
 func (r *Root) Open(unsafePath string, flags int) (*os.File, error) {
 	rel := relative(unsafePath)
 	if openat2Supported() {
-		fd, err := unix.Openat2(int(r.fd.Fd()), rel, &unix.OpenHow{
+		how := &unix.OpenHow{
 			Flags:   uint64(flags | unix.O_CLOEXEC),
 			Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-		})
+		}
+		fd, err := unix.Openat2(int(r.fd.Fd()), rel, how)
 		for err == unix.EAGAIN || err == unix.EINTR {
 			// EAGAIN: a rename raced with the lookup; try again.
-			fd, err = unix.Openat2(int(r.fd.Fd()), rel, &unix.OpenHow{
-				Flags:   uint64(flags | unix.O_CLOEXEC),
-				Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-			})
+			fd, err = unix.Openat2(int(r.fd.Fd()), rel, how)
 		}
 		if err != nil {
 			return nil, &os.PathError{Op: "open in rootfs", Path: filepath.Join(r.path, rel), Err: err}
