@@ -20,6 +20,7 @@ import (
 	"github.com/tincan/tincan/linux/mount"
 	"github.com/tincan/tincan/linux/rlimit"
 	"github.com/tincan/tincan/linux/seccomp"
+	"github.com/tincan/tincan/runtime/initproc"
 	"github.com/tincan/tincan/spec"
 )
 
@@ -45,6 +46,10 @@ type CreateOptions struct {
 	// ListenFDs is $LISTEN_FDS of the caller (socket activation): those
 	// fds are passed too, before the preserved ones.
 	ListenFDs int
+	// RootfsOverlay, when set, makes the root filesystem an overlay of
+	// these directories, mounted on the config's root.path inside the
+	// container's mount namespace (root.path must be an empty directory).
+	RootfsOverlay *initproc.Overlay
 	// Stdin, Stdout and Stderr become the process's stdio (nil: /dev/null).
 	Stdin, Stdout, Stderr *os.File
 	// Foreground means the caller stays attached (run without --detach):
@@ -103,6 +108,9 @@ func prepare(opts *CreateOptions) (*prepared, error) {
 	}
 	if s.Linux == nil {
 		return nil, errdefs.InvalidArgument("config.json: linux: section required on Linux")
+	}
+	if err := checkOverlay(opts.RootfsOverlay, s); err != nil {
+		return nil, err
 	}
 	if p.plan, err = buildNSPlan(s); err != nil {
 		return nil, err
@@ -271,6 +279,34 @@ func makeStateDir(opts *CreateOptions, p *prepared) (*Container, error) {
 	}
 	c.dir = final
 	return c, nil
+}
+
+// checkOverlay checks a rootfs overlay: its directories exist, and the
+// container has a mount namespace to mount it in.
+func checkOverlay(o *initproc.Overlay, s *specs.Spec) error {
+	if o == nil {
+		return nil
+	}
+	hasMountNS := false
+	for _, n := range s.Linux.Namespaces {
+		hasMountNS = hasMountNS || n.Type == specs.MountNamespace
+	}
+	if !hasMountNS {
+		return errdefs.InvalidArgument("rootfs overlay: the container needs a mount namespace")
+	}
+	if len(o.Lower) == 0 {
+		return errdefs.InvalidArgument("rootfs overlay: no lower directory")
+	}
+	for _, d := range append(append([]string{}, o.Lower...), o.Upper, o.Work) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return errdefs.InvalidArgument("rootfs overlay: %v", err)
+		}
+		if !fi.IsDir() {
+			return errdefs.InvalidArgument("rootfs overlay: %s is not a directory", d)
+		}
+	}
+	return nil
 }
 
 // compileSeccomp compiles the filter in the parent, so a bad profile fails

@@ -87,6 +87,7 @@ func spawnInit(opts *CreateOptions, p *prepared, c *Container, cg cgroups.Manage
 		ID:              c.id,
 		Bundle:          p.bundle,
 		Rootfs:          p.rootfs,
+		RootfsOverlay:   opts.RootfsOverlay,
 		Spec:            p.spec,
 		Process:         p.spec.Process,
 		NoPivot:         opts.NoPivot,

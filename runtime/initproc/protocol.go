@@ -137,6 +137,11 @@ type Bootstrap struct {
 	Bundle string `json:"bundle"`
 	// Rootfs is the absolute host path of the root filesystem.
 	Rootfs string `json:"rootfs"`
+	// RootfsOverlay, when set, is mounted on Rootfs inside the container's
+	// mount namespace before anything else, so the container runs on a
+	// copy-on-write view and nothing is mounted on the host (the tincan
+	// front end uses it; config.json has no way to ask for it).
+	RootfsOverlay *Overlay `json:"rootfsOverlay,omitempty"`
 	// Spec is the validated container configuration.
 	Spec *specs.Spec `json:"spec"`
 	// Process is the process to run; for create it is Spec.Process (nil
@@ -171,6 +176,15 @@ type Bootstrap struct {
 	HookState specs.State `json:"hookState"`
 	// Debug makes the init report each step with MsgLog.
 	Debug bool `json:"debug,omitempty"`
+}
+
+// Overlay is an overlayfs: read-only lower directories (first is the
+// topmost) under a writable upper directory, with its work directory on
+// the same filesystem as upper.
+type Overlay struct {
+	Lower []string `json:"lower"`
+	Upper string   `json:"upper"`
+	Work  string   `json:"work"`
 }
 
 // CgroupMount is one cgroup filesystem to show inside the container.

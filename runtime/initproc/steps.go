@@ -44,6 +44,8 @@ var createSteps = []step{
 	{"bring up loopback", (*initState).setupLoopback},
 	// Before any mount: what the container mounts must not reach the host.
 	{"set root propagation", inMountNS((*initState).setRootPropagation)},
+	// After the propagation change, so the overlay does not reach the host.
+	{"mount rootfs overlay", inMountNS((*initState).mountRootfsOverlay)},
 	{"bind rootfs", inMountNS((*initState).bindRootfs)},
 	{"mount entries", inMountNS((*initState).mountEntries)},
 	// After the mounts, because a tmpfs mounted on /dev would hide the nodes.
