@@ -1,0 +1,276 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/tincan/tincan/errdefs"
+	"github.com/tincan/tincan/runtime"
+	"github.com/tincan/tincan/runtime/initproc"
+	"github.com/tincan/tincan/spec"
+)
+
+// CreateOptions are the inputs of Create beyond the run configuration.
+type CreateOptions struct {
+	// Name is the container name; generated when empty.
+	Name string
+	// Config is what to run.
+	Config RunConfig
+	// Seccomp returns the profile for a capability set (the default
+	// profile, or one read from a file).
+	Seccomp func(caps []string) (*specs.LinuxSeccomp, error)
+	// Warn receives warnings about the config.
+	Warn func(format string, args ...any)
+}
+
+// Create makes a container record and its bundle; nothing runs yet. A
+// name already in use, a missing rootfs or a config the runtime would
+// refuse fails here, leaving nothing behind.
+func (s *Store) Create(opts CreateOptions) (rec *Record, err error) {
+	c := opts.Config
+	if c.Rootfs == "" {
+		return nil, errdefs.InvalidArgument("no root filesystem: use --rootfs DIR")
+	}
+	rootfs, err := filepath.Abs(c.Rootfs)
+	if err != nil {
+		return nil, errdefs.InvalidArgument("--rootfs %s: %v", c.Rootfs, err)
+	}
+	if fi, err := os.Stat(rootfs); err != nil {
+		return nil, errdefs.InvalidArgument("--rootfs: %v", err)
+	} else if !fi.IsDir() {
+		return nil, errdefs.InvalidArgument("--rootfs %s: not a directory", rootfs)
+	}
+	c.Rootfs = rootfs
+	if opts.Name != "" {
+		if err := validateName(opts.Name); err != nil {
+			return nil, err
+		}
+	}
+	unlock, err := s.lockNames()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	all, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	taken := map[string]bool{}
+	for _, r := range all {
+		taken[r.Name] = true
+	}
+	name := opts.Name
+	if name == "" {
+		name = generateName(taken)
+	} else if taken[name] {
+		return nil, errdefs.AlreadyExists("the container name %q is already in use", name)
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	rec = &Record{ID: id, Name: name, Created: time.Now().UTC(), Config: c, State: StateCreated}
+	dir := s.ContainerDir(id)
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	for _, d := range []string{"bundle", "rootfs/upper", "rootfs/work", "rootfs/merged"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			return nil, fmt.Errorf("create container directory: %w", err)
+		}
+	}
+	// The merged dir is the container's root as seen by others: 0755 so
+	// that non-root container users can enter it.
+	os.Chmod(filepath.Join(dir, "rootfs/merged"), 0o755)
+	os.Chmod(filepath.Join(dir, "bundle"), 0o755)
+	if err := s.writeBundle(rec, opts); err != nil {
+		return nil, err
+	}
+	if err := s.save(rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// writeBundle writes config.json and the /etc files of the container.
+func (s *Store) writeBundle(rec *Record, opts CreateOptions) error {
+	bundle := filepath.Join(s.ContainerDir(rec.ID), "bundle")
+	c := &rec.Config
+	hostname := c.Hostname
+	if hostname == "" {
+		hostname = rec.ShortID()
+	}
+	if err := writeEtcFiles(bundle, hostname, c.Network); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the tincan binary for --init: %w", err)
+	}
+	rootfs := c.Rootfs
+	if !c.RootfsRW {
+		rootfs = filepath.Join(s.ContainerDir(rec.ID), "rootfs/merged")
+	}
+	sp, err := buildSpec(rec, specInputs{
+		rootfs:     rootfs,
+		lookupRoot: c.Rootfs,
+		bundle:     bundle,
+		initBinary: self,
+		volumes:    s.VolumePath,
+		seccomp:    opts.Seccomp,
+	})
+	if err != nil {
+		return err
+	}
+	warnings, err := spec.Validate(sp, bundle)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		if opts.Warn != nil {
+			opts.Warn("%s", w)
+		}
+	}
+	data, err := json.MarshalIndent(sp, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o644)
+}
+
+// createOptions are the runtime options the monitor creates rec with.
+func (s *Store) createOptions(rec *Record) (runtime.CreateOptions, error) {
+	dir := s.ContainerDir(rec.ID)
+	opts := runtime.CreateOptions{
+		Root:     s.Run,
+		ID:       rec.ID,
+		Bundle:   filepath.Join(dir, "bundle"),
+		Rootless: os.Geteuid() != 0,
+		Log:      quietLog{},
+	}
+	if !rec.Config.RootfsRW {
+		opts.RootfsOverlay = &initproc.Overlay{
+			Lower: []string{rec.Config.Rootfs},
+			Upper: filepath.Join(dir, "rootfs/upper"),
+			Work:  filepath.Join(dir, "rootfs/work"),
+		}
+	}
+	return opts, nil
+}
+
+// StartMonitor starts the monitor of a created (or exited) container and
+// waits until the container runs or fails to. With attached, the monitor
+// waits for an attach client to send frameStart, and attach is called
+// between the two to connect that client.
+func (s *Store) StartMonitor(rec *Record, attached bool, debug bool, attach func() error) error {
+	if err := os.MkdirAll(s.engineRunDir(rec.ID), 0o700); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	args := []string{"tincan", "monitor", rec.ID}
+	if attached {
+		args = append(args, "--attached")
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer devnull.Close()
+	cmd := &exec.Cmd{
+		Path:       self,
+		Args:       args,
+		Env:        monitorEnv(s),
+		Stdin:      devnull,
+		Stdout:     devnull,
+		Stderr:     devnull,
+		ExtraFiles: []*os.File{w},
+		// A session of its own: the monitor outlives the CLI and its
+		// terminal's signals.
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		r.Close()
+		return fmt.Errorf("start monitor: %w", err)
+	}
+	w.Close()
+	defer r.Close()
+	// The monitor is not waited for: it outlives us.
+	cmd.Process.Release()
+	lines := bufio.NewReader(r)
+	for {
+		line, err := lines.ReadString('\n')
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "created" && attach != nil:
+			if err := attach(); err != nil {
+				return err
+			}
+			continue
+		case line == "ok":
+			return nil
+		case strings.HasPrefix(line, "error: "):
+			return startError(strings.TrimPrefix(line, "error: "))
+		case err != nil:
+			return errors.New("the container's monitor exited before the container started")
+		}
+	}
+}
+
+// monitorEnv is the monitor's environment: the store's locations, so it
+// finds the same store as the CLI, and nothing else of the caller's.
+func monitorEnv(s *Store) []string {
+	env := []string{"TINCAN_DATA=" + s.Data, "TINCAN_RUN=" + s.Run, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	if v := os.Getenv("HOME"); v != "" {
+		env = append(env, "HOME="+v)
+	}
+	return env
+}
+
+// ExitError is a failure with the exit status docker uses for it: 125 for
+// tincan's own errors, 126 when the command cannot be executed, 127 when
+// it is not found.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+func startError(msg string) error {
+	err := errors.New(msg)
+	return &ExitError{Code: exitCodeFor(err), Err: err}
+}
+
+// exitCodeFor classifies a start failure the way docker reports it.
+func exitCodeFor(err error) int {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "exec: \"") && strings.Contains(msg, "no such file or directory"):
+		return 127
+	case strings.Contains(msg, "exec: \"") && strings.Contains(msg, "permission denied"),
+		strings.Contains(msg, "is a directory"):
+		return 126
+	}
+	return 125
+}
