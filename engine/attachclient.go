@@ -24,7 +24,7 @@ type Attachment struct {
 
 // Attach connects to the monitor of a running (or starting) container.
 func (s *Store) Attach(rec *Record) (*Attachment, error) {
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: s.AttachSocket(rec.ID), Net: "unix"})
+	conn, err := dialUnix(s.AttachSocket(rec.ID))
 	if err != nil {
 		return nil, fmt.Errorf("attach to %s: %w", rec.Name, err)
 	}

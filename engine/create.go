@@ -13,6 +13,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/tincan/tincan/errdefs"
 	"github.com/tincan/tincan/runtime"
@@ -91,8 +92,12 @@ func (s *Store) Create(opts CreateOptions) (rec *Record, err error) {
 			return nil, fmt.Errorf("create container directory: %w", err)
 		}
 	}
-	// The merged dir is the container's root as seen by others: 0755 so
-	// that non-root container users can enter it.
+	// The overlay's root directory takes its mode and owner from the
+	// upper directory: copy them from the rootfs's root, or a non-root
+	// container user could not even enter /.
+	if err := copyRootAttrs(rootfs, filepath.Join(dir, "rootfs/upper")); err != nil {
+		return nil, err
+	}
 	os.Chmod(filepath.Join(dir, "rootfs/merged"), 0o755)
 	os.Chmod(filepath.Join(dir, "bundle"), 0o755)
 	if err := s.writeBundle(rec, opts); err != nil {
@@ -102,6 +107,21 @@ func (s *Store) Create(opts CreateOptions) (rec *Record, err error) {
 		return nil, err
 	}
 	return rec, nil
+}
+
+// copyRootAttrs gives dst the mode and owner of src.
+func copyRootAttrs(src, dst string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(src, &st); err != nil {
+		return fmt.Errorf("stat rootfs %s: %w", src, err)
+	}
+	if err := os.Chown(dst, int(st.Uid), int(st.Gid)); err != nil {
+		return fmt.Errorf("prepare overlay: %w", err)
+	}
+	if err := os.Chmod(dst, os.FileMode(st.Mode&0o7777)); err != nil {
+		return fmt.Errorf("prepare overlay: %w", err)
+	}
+	return nil
 }
 
 // writeBundle writes config.json and the /etc files of the container.

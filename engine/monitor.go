@@ -42,6 +42,13 @@ func (s *Store) RunMonitor(id string, attached bool) error {
 	}
 	if err != nil {
 		s.recordFailure(id, err)
+		if m != nil {
+			m.ln.Close()
+			os.RemoveAll(s.engineRunDir(id))
+			if m.rec.Config.AutoRemove {
+				s.removeFiles(id)
+			}
+		}
 		fmt.Fprintf(ready, "error: %v\n", err)
 		ready.Close()
 		return err
@@ -89,11 +96,9 @@ func (s *Store) prepareMonitor(id string) (*monitor, error) {
 		return nil, err
 	}
 	m := &monitor{s: s, rec: rec, clients: map[*net.UnixConn]bool{}, started: make(chan struct{})}
-	sock := s.AttachSocket(id)
-	os.Remove(sock)
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	ln, err := listenUnix(s.AttachSocket(id))
 	if err != nil {
-		return nil, fmt.Errorf("attach socket %s: %w", sock, err)
+		return nil, err
 	}
 	m.ln = ln
 	if m.log, err = logs.Create(s.LogPath(id)); err != nil {

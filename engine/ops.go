@@ -153,13 +153,14 @@ func (s *Store) Remove(ref string, force, volumes bool) (*Record, error) {
 // runtime kills what is left and removes the cgroup), attach dir, record
 // and directories.
 func (s *Store) removeFiles(id string) error {
+	// The monitor deletes the runtime container when it exits, possibly
+	// at the same time: already gone is fine.
 	if c, err := runtime.Load(s.Run, id); err == nil {
-		if err := c.Delete(true, quietLog{}); err != nil {
+		if err := c.Delete(true, quietLog{}); err != nil && !errdefs.IsNotFound(err) {
 			return err
 		}
-	} else {
-		runtime.RemoveAbandoned(s.Run, id)
 	}
+	runtime.RemoveAbandoned(s.Run, id)
 	os.RemoveAll(s.engineRunDir(id))
 	if err := os.RemoveAll(s.ContainerDir(id)); err != nil {
 		return fmt.Errorf("remove container %s: %w", id, err)

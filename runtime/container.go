@@ -150,6 +150,10 @@ func (c *Container) frozen() bool {
 // operations that change it (start, delete, and create until it is done).
 func (c *Container) Lock() error {
 	f, err := os.Open(c.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		// Deleted since it was loaded (a concurrent delete).
+		return errdefs.NotFound("container %q does not exist", c.id)
+	}
 	if err != nil {
 		return fmt.Errorf("lock container %q: %w", c.id, err)
 	}
