@@ -210,6 +210,9 @@ func (s *Store) StartMonitor(rec *Record, attached bool, debug bool, attach func
 	if attached {
 		args = append(args, "--attached")
 	}
+	if debug {
+		args = append(args, "--debug")
+	}
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return err
@@ -248,6 +251,9 @@ func (s *Store) StartMonitor(rec *Record, attached bool, debug bool, attach func
 			continue
 		case line == "ok":
 			return nil
+		case strings.HasPrefix(line, "debug: "), strings.HasPrefix(line, "warning: "):
+			fmt.Fprintf(os.Stderr, "tincan: %s\n", line)
+			continue
 		case strings.HasPrefix(line, "error: "):
 			return startError(strings.TrimPrefix(line, "error: "))
 		case err != nil:

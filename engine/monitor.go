@@ -34,11 +34,17 @@ const monitorReadyFD = 3
 // RunMonitor is the monitor process of container id. With attached, the
 // container starts when the attached CLI sends frameStart (so it misses no
 // output); otherwise at once.
-func (s *Store) RunMonitor(id string, attached bool) error {
+func (s *Store) RunMonitor(id string, attached, debug bool) error {
 	ready := os.NewFile(monitorReadyFD, "ready")
 	m, err := s.prepareMonitor(id)
 	if err == nil {
-		err = m.create()
+		var log runtime.Logger = quietLog{}
+		if debug {
+			// Until the container runs, the CLI reads this pipe: it shows
+			// each isolation step as it happens.
+			log = readyLog{ready}
+		}
+		err = m.create(log, debug)
 	}
 	if err != nil {
 		s.recordFailure(id, err)
@@ -112,11 +118,12 @@ func (s *Store) prepareMonitor(id string) (*monitor, error) {
 func (s *Store) LogPath(id string) string { return s.ContainerDir(id) + "/container.log" }
 
 // create makes the runtime container with the monitor's stdio.
-func (m *monitor) create() error {
+func (m *monitor) create(log runtime.Logger, debug bool) error {
 	opts, err := m.s.createOptions(m.rec)
 	if err != nil {
 		return err
 	}
+	opts.Log, opts.Debug = log, debug
 	var theirs []*os.File
 	if !m.rec.Config.Tty {
 		if m.rec.Config.Interactive {
@@ -323,6 +330,17 @@ func (s *Store) recordFailure(id string, cause error) {
 	rec.State, rec.Error, rec.ExitCode = StateExited, cause.Error(), exitCodeFor(cause)
 	rec.FinishedAt = time.Now().UTC()
 	s.save(rec)
+}
+
+// readyLog sends debug lines to the CLI over the ready pipe.
+type readyLog struct{ w *os.File }
+
+func (l readyLog) Warnf(format string, args ...any) {
+	fmt.Fprintf(l.w, "warning: "+format+"\n", args...)
+}
+
+func (l readyLog) Debugf(format string, args ...any) {
+	fmt.Fprintf(l.w, "debug: "+format+"\n", args...)
 }
 
 // quietLog discards the runtime's warnings in the monitor (they were shown

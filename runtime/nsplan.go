@@ -29,7 +29,15 @@ var nsFlags = map[specs.LinuxNamespaceType]uintptr{
 type nsPlan struct {
 	text   string
 	newNS  []specs.LinuxNamespaceType
-	userNS bool // a new user namespace, whose maps the parent writes
+	joined []string // "type path" of each namespace joined, for debug lines
+	userNS bool     // a new user namespace, whose maps the parent writes
+}
+
+func (p nsPlan) joinedSummary() string {
+	if len(p.joined) == 0 {
+		return "none"
+	}
+	return strings.Join(p.joined, ", ")
 }
 
 func buildNSPlan(s *specs.Spec) (nsPlan, error) {
@@ -43,6 +51,7 @@ func buildNSPlan(s *specs.Spec) (nsPlan, error) {
 		}
 		if ns.Path != "" {
 			fmt.Fprintf(&b, "J %d %s\n", flag, ns.Path)
+			p.joined = append(p.joined, string(ns.Type)+" "+ns.Path)
 			continue
 		}
 		unshare |= flag

@@ -36,8 +36,12 @@ func main() {
 		}
 		os.Exit(0)
 	case len(os.Args) > 2 && os.Args[1] == "monitor":
-		attached := len(os.Args) > 3 && os.Args[3] == "--attached"
-		if err := storeFromEnv().RunMonitor(os.Args[2], attached); err != nil {
+		attached, debug := false, false
+		for _, a := range os.Args[3:] {
+			attached = attached || a == "--attached"
+			debug = debug || a == "--debug"
+		}
+		if err := storeFromEnv().RunMonitor(os.Args[2], attached, debug); err != nil {
 			os.Exit(1)
 		}
 		os.Exit(0)

@@ -41,10 +41,22 @@ func (in *initState) setRootPropagation() error {
 	if flags == 0 || flags&(unix.MS_SHARED|unix.MS_UNBINDABLE) != 0 {
 		flags = unix.MS_SLAVE | unix.MS_REC
 	}
+	in.debugf("make every mount of the new mount namespace %s", propagationName(flags))
 	return rootfs.SetRootPropagation(flags)
 }
 
+// propagationName names propagation flags for debug lines.
+func propagationName(flags uintptr) string {
+	for name, f := range propagationFlags {
+		if f == flags {
+			return name
+		}
+	}
+	return fmt.Sprintf("%#x", flags)
+}
+
 func (in *initState) bindRootfs() error {
+	in.debugf("bind the rootfs %s onto itself, ready for pivot_root", in.b.Rootfs)
 	// pivot_root refuses a new root under a shared mount.
 	if err := rootfs.MakeParentPrivate(in.b.Rootfs); err != nil {
 		return err
@@ -78,6 +90,7 @@ func (in *initState) mountEntry(m specs.Mount) error {
 	if err != nil {
 		return err
 	}
+	in.debugf("mount %s on %s (type %s, options %s)", m.Source, m.Destination, m.Type, strings.Join(m.Options, ","))
 	dest := filepath.Clean("/" + m.Destination)
 	switch {
 	case isBind(m, o):

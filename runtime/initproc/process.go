@@ -120,6 +120,7 @@ func (in *initState) switchUser() error {
 			return fmt.Errorf("set additional groups %v: %w", u.AdditionalGids, err)
 		}
 	}
+	in.debugf("switch to uid %d, gid %d, additional groups %v", u.UID, u.GID, u.AdditionalGids)
 	if err := syscall.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
 		return fmt.Errorf("set gid %d: %w", u.GID, err)
 	}
@@ -146,6 +147,8 @@ func (in *initState) applyCaps() error {
 	if !in.manageCaps() {
 		return nil
 	}
+	in.debugf("capabilities: bounding %v, effective %v, permitted %v, ambient %v",
+		in.caps.Bounding, in.caps.Effective, in.caps.Permitted, in.caps.Ambient)
 	return caps.ApplyProcess(in.capsBeforeSeccomp())
 }
 
@@ -185,6 +188,7 @@ func (in *initState) resolveProgram() error {
 		return err
 	}
 	in.program = path
+	in.debugf("at start: execve %s %q", path, p.Args)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package initproc
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -36,8 +37,10 @@ func (in *initState) switchRoot() error {
 	// The root handle refers to the host path; it is of no use afterwards.
 	in.root.Close()
 	if in.b.NoPivot {
+		in.debugf("move %s onto / and chroot (--no-pivot)", in.b.Rootfs)
 		return rootfs.MoveRoot(in.b.Rootfs)
 	}
+	in.debugf("pivot_root into %s and detach the old root", in.b.Rootfs)
 	if err := rootfs.PivotRoot(in.b.Rootfs); err != nil {
 		return err
 	}
@@ -62,6 +65,7 @@ func (in *initState) maskPaths() error {
 	if err := rootfs.CheckNullDevice(null); err != nil {
 		return err
 	}
+	in.debugf("mask %s", strings.Join(paths, " "))
 	for _, p := range paths {
 		if err := rootfs.MaskPath(p, null); err != nil {
 			return err
@@ -71,6 +75,9 @@ func (in *initState) maskPaths() error {
 }
 
 func (in *initState) readonlyPaths() error {
+	if ro := in.b.Spec.Linux.ReadonlyPaths; len(ro) > 0 {
+		in.debugf("make read-only %s", strings.Join(ro, " "))
+	}
 	for _, p := range in.b.Spec.Linux.ReadonlyPaths {
 		if err := rootfs.ReadonlyPath(p); err != nil {
 			return err

@@ -20,6 +20,7 @@ func (in *initState) prepareSeccomp() error {
 	if err := in.seccomp.UnmarshalBinary(in.b.Seccomp); err != nil {
 		return fmt.Errorf("decode seccomp filter: %w", err)
 	}
+	in.debugf("at start, last before execve: load a seccomp filter of %d BPF instructions on every thread", len(in.seccomp.Filter))
 	if in.seccomp.Notify {
 		conn, err := seccomp.ConnectListener(in.b.Spec.Linux.Seccomp.ListenerPath)
 		if err != nil {

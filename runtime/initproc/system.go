@@ -34,6 +34,7 @@ func (in *initState) writeSysctls() error {
 
 func (in *initState) setHostname() error {
 	if h := in.b.Spec.Hostname; h != "" {
+		in.debugf("set hostname %q", h)
 		if err := unix.Sethostname([]byte(h)); err != nil {
 			return fmt.Errorf("set hostname %q: %w", h, err)
 		}
