@@ -265,7 +265,9 @@ func (s *Store) StartMonitor(rec *Record, attached bool, debug bool, attach func
 // monitorEnv is the monitor's environment: the store's locations, so it
 // finds the same store as the CLI, and nothing else of the caller's.
 func monitorEnv(s *Store) []string {
-	env := []string{"TINCAN_DATA=" + s.Data, "TINCAN_RUN=" + s.Run, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	// One P is plenty for copying a container's output, and saves the
+	// per-P caches and threads: the monitor's memory is per container.
+	env := []string{"TINCAN_DATA=" + s.Data, "TINCAN_RUN=" + s.Run, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GOMAXPROCS=1"}
 	if v := os.Getenv("HOME"); v != "" {
 		env = append(env, "HOME="+v)
 	}
