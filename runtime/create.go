@@ -15,11 +15,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tincan/tincan/errdefs"
+	"github.com/tincan/tincan/linux/apparmor"
 	"github.com/tincan/tincan/linux/caps"
 	"github.com/tincan/tincan/linux/cgroups"
+	"github.com/tincan/tincan/linux/landlock"
 	"github.com/tincan/tincan/linux/mount"
 	"github.com/tincan/tincan/linux/rlimit"
 	"github.com/tincan/tincan/linux/seccomp"
+	"github.com/tincan/tincan/linux/selinux"
 	"github.com/tincan/tincan/runtime/initproc"
 	"github.com/tincan/tincan/spec"
 )
@@ -118,6 +121,9 @@ func prepare(opts *CreateOptions) (*prepared, error) {
 	if err := checkUnsupported(s); err != nil {
 		return nil, err
 	}
+	if err := checkLandlock(s, opts.Log); err != nil {
+		return nil, err
+	}
 	if s.Linux.Seccomp != nil {
 		if p.seccomp, err = compileSeccomp(s.Linux.Seccomp, opts.Log); err != nil {
 			return nil, err
@@ -209,6 +215,10 @@ func create(opts *CreateOptions, p *prepared, undo *cleanups) (*Container, error
 	if err != nil {
 		return nil, err
 	}
+	if cg != nil {
+		opts.Log.Debugf("cgroup %s (%s)", p.cgroupPath, cgroups.DetectMode())
+	}
+	opts.Log.Debugf("namespaces: new %v; joined: %s", p.plan.newNS, p.plan.joinedSummary())
 
 	if err := makeExecFifo(c, p.spec); err != nil {
 		return nil, err
@@ -450,6 +460,7 @@ func writePidFile(path string, pid int) error {
 // running a container without the confinement it asked for would be worse
 // than not running it.
 func checkUnsupported(s *specs.Spec) error {
+	var apparmorProfile, selinuxLabel string
 	if p := s.Process; p != nil {
 		switch {
 		case p.Scheduler != nil:
@@ -459,12 +470,10 @@ func checkUnsupported(s *specs.Spec) error {
 		case p.ExecCPUAffinity != nil:
 			return errdefs.Unsupported("process.execCPUAffinity: not supported by this tincan-oci yet")
 		}
-		if p.ApparmorProfile != "" {
-			return errdefs.Unsupported("process.apparmorProfile %q: AppArmor is not supported on this host", p.ApparmorProfile)
-		}
-		if p.SelinuxLabel != "" {
-			return errdefs.Unsupported("process.selinuxLabel %q: SELinux is not supported on this host", p.SelinuxLabel)
-		}
+		apparmorProfile, selinuxLabel = p.ApparmorProfile, p.SelinuxLabel
+	}
+	if err := checkLSMs(apparmorProfile, selinuxLabel, s.Linux.MountLabel); err != nil {
+		return err
 	}
 	for i, m := range s.Mounts {
 		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
@@ -474,8 +483,52 @@ func checkUnsupported(s *specs.Spec) error {
 	if p := s.Linux.Personality; p != nil && len(p.Flags) > 0 {
 		return errdefs.Unsupported("linux.personality.flags: not supported by this tincan-oci yet")
 	}
-	if s.Linux.MountLabel != "" {
-		return errdefs.Unsupported("linux.mountLabel %q: SELinux is not supported on this host", s.Linux.MountLabel)
+	return nil
+}
+
+// checkLandlock checks the Landlock annotation, so a bad one fails create
+// naming it, and warns about what this kernel cannot enforce; the init
+// negotiates again when it builds the ruleset.
+func checkLandlock(s *specs.Spec, log Logger) error {
+	c, err := landlock.FromAnnotations(s.Annotations)
+	if c == nil || err != nil {
+		return err
+	}
+	_, warnings, err := c.Negotiate(landlock.ABI())
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		log.Warnf("%s", w)
+	}
+	return nil
+}
+
+// checkLSMs checks the AppArmor profile and SELinux labels: well formed,
+// and the LSM enabled on this host (the init applies them). "unconfined"
+// on a host without AppArmor asks for nothing and passes.
+func checkLSMs(apparmorProfile, selinuxLabel, mountLabel string) error {
+	if apparmorProfile != "" {
+		if err := apparmor.CheckProfileName(apparmorProfile); err != nil {
+			return errdefs.InvalidArgument("process.apparmorProfile: %w", err)
+		}
+		if apparmorProfile != apparmor.Unconfined && !apparmor.Enabled() {
+			return errdefs.Unsupported("process.apparmorProfile %q: AppArmor is not enabled on this host", apparmorProfile)
+		}
+	}
+	for _, l := range []struct{ field, label string }{
+		{"process.selinuxLabel", selinuxLabel},
+		{"linux.mountLabel", mountLabel},
+	} {
+		if l.label == "" {
+			continue
+		}
+		if err := selinux.CheckLabel(l.label); err != nil {
+			return errdefs.InvalidArgument("%s: %w", l.field, err)
+		}
+		if !selinux.Enabled() {
+			return errdefs.Unsupported("%s %q: SELinux is not enabled on this host", l.field, l.label)
+		}
 	}
 	return nil
 }

@@ -4,9 +4,11 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 
+	"github.com/tincan/tincan/linux/apparmor"
 	"github.com/tincan/tincan/linux/caps"
 	"github.com/tincan/tincan/linux/mount"
 	"github.com/tincan/tincan/linux/seccomp"
+	"github.com/tincan/tincan/linux/selinux"
 )
 
 // Features describes what this build of tincan-oci implements, as the
@@ -15,6 +17,7 @@ import (
 func Features() *features.Features {
 	no := false
 	yes := true
+	apparmorEnabled, selinuxEnabled := apparmor.Enabled(), selinux.Enabled()
 	return &features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: specs.Version,
@@ -39,8 +42,10 @@ func Features() *features.Features {
 				KnownFlags:     seccomp.KnownFlags(),
 				SupportedFlags: seccomp.SupportedFlags(),
 			},
-			Apparmor: &features.Apparmor{Enabled: &no},
-			Selinux:  &features.Selinux{Enabled: &no},
+			// What the host has: the init applies a profile or label only
+			// where the LSM is enabled, and create refuses them elsewhere.
+			Apparmor: &features.Apparmor{Enabled: &apparmorEnabled},
+			Selinux:  &features.Selinux{Enabled: &selinuxEnabled},
 			IntelRdt: &features.IntelRdt{Enabled: &no},
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: &no},

@@ -17,6 +17,7 @@ import (
 	"github.com/tincan/tincan/linux/console"
 	"github.com/tincan/tincan/linux/nsenter"
 	"github.com/tincan/tincan/linux/procfs"
+	"github.com/tincan/tincan/linux/selfexe"
 	"github.com/tincan/tincan/linux/userns"
 	"github.com/tincan/tincan/runtime/hooks"
 	"github.com/tincan/tincan/runtime/initproc"
@@ -350,5 +351,15 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// selfExe is the binary the init runs from.
-func selfExe() string { return "/proc/self/exe" }
+// selfExe is the binary the init runs from: this binary, protected so that
+// the container cannot write to it through /proc/<pid>/exe (CVE-2019-5736,
+// see linux/selfexe). Without protection the init must not start: the
+// path returned then names the failure and cannot be executed, so
+// cmd.Start fails with it.
+func selfExe() string {
+	path, err := selfexe.Path()
+	if err != nil {
+		return "/" + err.Error()
+	}
+	return path
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/tincan/tincan/linux/mount"
 	"github.com/tincan/tincan/linux/pathrs"
 	"github.com/tincan/tincan/linux/rootfs"
+	"github.com/tincan/tincan/linux/selinux"
 )
 
 var propagationFlags = map[string]uintptr{
@@ -107,7 +108,8 @@ func (in *initState) mountEntry(m specs.Mount) error {
 		return in.mountTmpCopyUp(m, dest, target, o)
 	}
 	flags := o.Flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
-	err = mount.Mount(m.Source, pathrs.ProcPath(target), m.Type, flags, o.DataString())
+	data := selinux.MountData(o.DataString(), in.b.Spec.Linux.MountLabel, m.Type)
+	err = mount.Mount(m.Source, pathrs.ProcPath(target), m.Type, flags, data)
 	if err != nil && errors.Is(err, unix.EPERM) {
 		// In a user namespace that does not own the network (sysfs) or IPC
 		// (mqueue) namespace the kernel refuses a fresh instance; bind the
@@ -119,6 +121,11 @@ func (in *initState) mountEntry(m specs.Mount) error {
 	}
 	if err != nil {
 		return err
+	}
+	if m.Type == "proc" || m.Type == "sysfs" {
+		if err := in.checkMountType(dest, m.Type); err != nil {
+			return err
+		}
 	}
 	return in.afterMount(dest, o)
 }

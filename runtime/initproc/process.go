@@ -14,6 +14,7 @@ import (
 
 	"github.com/tincan/tincan/linux/caps"
 	"github.com/tincan/tincan/linux/rlimit"
+	"github.com/tincan/tincan/linux/rootfs"
 )
 
 func (in *initState) prepareEnv() error {
@@ -172,7 +173,9 @@ func (in *initState) enterCwd() error {
 	if cwd == "" {
 		cwd = "/"
 	}
-	if err := unix.Chdir(cwd); err != nil {
+	// Inside the root, without magic links, and checked with getcwd: a
+	// leaked host fd must not become the cwd (CVE-2024-21626).
+	if err := rootfs.EnterDir(cwd); err != nil {
 		return fmt.Errorf("chdir to cwd %q set in config.json: %w", cwd, err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tincan/tincan/linux/pathrs"
 	"github.com/tincan/tincan/linux/rootfs"
 )
 
@@ -92,11 +93,18 @@ func (in *initState) createCwd() error {
 		return nil
 	}
 	// Engines rely on the runtime creating a missing working directory
-	// (an image's WORKDIR), as runc does.
-	if err := os.MkdirAll(p.Cwd, 0o755); err != nil {
+	// (an image's WORKDIR), as runc does. Resolved inside the root without
+	// magic links: /proc/self/fd/N/dir must not create dir on the host.
+	root, err := pathrs.OpenRoot("/")
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	dir, err := root.MkdirAll(p.Cwd, 0o755)
+	if err != nil {
 		return fmt.Errorf("create working directory %s: %w", p.Cwd, err)
 	}
-	return nil
+	return dir.Close()
 }
 
 func (in *initState) readonlyRoot() error {

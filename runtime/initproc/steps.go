@@ -6,6 +6,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/tincan/tincan/linux/caps"
+	"github.com/tincan/tincan/linux/landlock"
 	"github.com/tincan/tincan/linux/pathrs"
 	"github.com/tincan/tincan/linux/seccomp"
 )
@@ -36,6 +37,9 @@ type initState struct {
 	// to the listener that receives its notify fd.
 	seccomp      *seccomp.Program
 	seccompAgent *os.File
+	// landlock is the ruleset of the run.tincan.landlock annotation, built
+	// before the user switch and enforced last before seccomp.
+	landlock *landlock.Ruleset
 }
 
 // createSteps is the init sequence of a container's first process. Each
@@ -60,17 +64,26 @@ var createSteps = []step{
 	// After the mounts and before pivot_root, where the runtime-spec puts them.
 	{"prestart and createRuntime hooks", (*initState).parentHooks},
 	{"createContainer hooks", (*initState).createContainerHooks},
+	// After the createContainer hooks, which run as the runtime, and before
+	// pivot_root, while the host's /proc shows this thread: both take effect
+	// at the next execve (startContainer hooks and the process).
+	{"apply AppArmor profile and SELinux label", (*initState).applyLSMLabels},
 	{"switch root", (*initState).switchRoot},
 	// After pivot_root, so the pty comes from the container's devpts.
 	{"console", (*initState).setupConsole},
 	// After pivot_root, because these are paths as the container sees them;
 	// masking after the console so /dev/console is never a masked target.
+	// Before masking paths in them: /proc and /sys must still be the procfs
+	// and sysfs mounted for the container, not an overmount or a symlink.
+	{"verify proc and sys", inMountNS((*initState).verifyProcAndSys)},
 	{"mask paths", inMountNS((*initState).maskPaths)},
 	{"readonly paths", inMountNS((*initState).readonlyPaths)},
 	// Before the read-only root, which forbids creating it.
 	{"create working directory", inMountNS((*initState).createCwd)},
 	// Last mount change: nothing can be created on a read-only /.
 	{"readonly root", inMountNS((*initState).readonlyRoot)},
+	// As root, before the user switch, so every rule's path can be opened.
+	{"prepare landlock", (*initState).prepareLandlock},
 	{"hostname", (*initState).setHostname},
 	{"session keyring", (*initState).joinSessionKeyring},
 	{"prepare environment", (*initState).prepareEnv},
@@ -92,6 +105,9 @@ var createSteps = []step{
 	{"wait for start", (*initState).waitForStart},
 	{"startContainer hooks", (*initState).startContainerHooks},
 	{"mark fds close-on-exec", (*initState).closeExtraFDs},
+	// After everything that opens files, before seccomp (which might filter
+	// landlock_restrict_self) and execve.
+	{"apply landlock", (*initState).applyLandlock},
 	// Last before execve, so the filter constrains the container process
 	// and not the setup (which may need syscalls the profile blocks).
 	{"load seccomp", (*initState).loadSeccomp},
