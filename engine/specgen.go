@@ -172,9 +172,12 @@ func hasEnv(env []string, key string) bool {
 // setCapabilities applies --cap-add/--cap-drop (with ALL) and
 // --privileged to docker's default set.
 func setCapabilities(p *specs.Process, c *RunConfig) error {
+	// ALL is every capability this host lets us give: the bounding set of
+	// the runtime (a host may lack some, as this one lacks CAP_SYS_RESOURCE).
+	all := availableCaps()
 	set := map[string]bool{}
 	if c.Privileged {
-		for _, n := range caps.Known() {
+		for _, n := range all {
 			set[n] = true
 		}
 	} else {
@@ -209,7 +212,7 @@ func setCapabilities(p *specs.Process, c *RunConfig) error {
 			return err
 		}
 		if name == "ALL" {
-			for _, k := range caps.Known() {
+			for _, k := range all {
 				set[k] = true
 			}
 			continue
@@ -229,6 +232,20 @@ func setCapabilities(p *specs.Process, c *RunConfig) error {
 		p.Capabilities.Permitted = nil
 	}
 	return nil
+}
+
+// availableCaps lists the capabilities in the calling process's bounding
+// set, which bounds what any container it starts can hold.
+func availableCaps() []string {
+	cur, err := caps.Current()
+	if err != nil {
+		return caps.Known()
+	}
+	names := make([]string, 0, len(cur.Bounding))
+	for _, c := range cur.Bounding {
+		names = append(names, c.String())
+	}
+	return names
 }
 
 // setMounts adds /etc files, volumes and tmpfs mounts to runc's defaults.

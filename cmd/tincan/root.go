@@ -42,6 +42,8 @@ process that keeps its output and exit status.`,
 		c.stopCommand(), c.killCommand(), c.rmCommand(), c.restartCommand(), c.waitCommand(),
 		c.renameCommand(), c.pruneCommand(), c.inspectCommand(), c.volumeCommand(),
 		c.infoCommand(), c.checkCommand(),
+		c.imagesCommand(), c.imageCommand(), c.pullCommand(), c.pushCommand(), c.tagCommand(), c.rmiCommand(),
+		c.historyCommand(), c.saveCommand(), c.loadCommand(), c.loginCommand(), c.logoutCommand(),
 	)
 	root.SetArgs(args)
 	err := root.Execute()

@@ -311,3 +311,36 @@ func TestInfoAndCheck(t *testing.T) {
 	}
 }
 
+
+func TestSeccompChoicesAndPrivileged(t *testing.T) {
+	e := newEnv(t)
+	profile := filepath.Join(t.TempDir(), "profile.json")
+	os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}`), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		// docker's default profile: filtered, and unshare(CLONE_NEWUSER) refused.
+		{"default profile", []string{"sh", "-c", "grep '^Seccomp:' /proc/self/status; unshare -U true 2>/dev/null || echo refused"}, "Seccomp:\t2\nrefused"},
+		{"unconfined", []string{"--security-opt", "seccomp=unconfined", "sh", "-c", "grep '^Seccomp:' /proc/self/status"}, "Seccomp:\t0"},
+		{"profile file", []string{"--security-opt", "seccomp=" + profile, "sh", "-c", "mkdir /x 2>/dev/null || echo refused"}, "refused"},
+		{"privileged", []string{"--privileged", "sh", "-c", "grep '^Seccomp:' /proc/self/status; grep -c . /proc/self/mountinfo >/dev/null; ls /dev/vda >/dev/null 2>&1 && echo host-devices"}, "Seccomp:\t0\nhost-devices"},
+	}
+	for _, tc := range cases {
+		r := e.tincan(append([]string{"run", "--rm", "--rootfs", e.rootfs}, tc.args...)...)
+		if r.code != 0 || strings.TrimSpace(r.stdout) != tc.want {
+			t.Errorf("%s: exit %d stdout %q stderr %q, want %q", tc.name, r.code, r.stdout, r.stderr, tc.want)
+		}
+	}
+	var bnd string
+	for _, l := range strings.Split(string(mustRead(t, "/proc/self/status")), "\n") {
+		if strings.HasPrefix(l, "CapBnd:") {
+			bnd = strings.TrimSpace(strings.TrimPrefix(l, "CapBnd:"))
+		}
+	}
+	r := e.tincan("run", "--rm", "--privileged", "--rootfs", e.rootfs, "sh", "-c", "grep CapEff /proc/self/status")
+	if r.code != 0 || !strings.Contains(r.stdout, bnd) {
+		t.Errorf("--privileged: capabilities %q, want every one the host allows (%s)", r.stdout, bnd)
+	}
+}
