@@ -2,13 +2,19 @@
 # Installs what tincan needs to build, run and test on Debian 12, as root:
 # the apt packages (busybox-static for test root filesystems, gcc and the
 # static C library for the one cgo file, runc and crun for comparisons,
-# jq for the conformance scripts), a Go toolchain when the machine has
+# jq for the conformance scripts, containerd, podman and docker for the
+# engine tests), a Go toolchain when the machine has
 # none recent enough (fetched from the Go module proxy, the one place Go
 # toolchains are published as modules), and the Go modules. Idempotent.
 set -eu
 cd "$(dirname "$0")/.."
 
 pkgs="busybox-static gcc libc6-dev make jq curl unzip runc crun"
+# The engines of tests/engines (docker.io brings dockerd; it and the ctr
+# tests use containerd and its runc v2 shim; podman runs containers with conmon).
+pkgs="$pkgs containerd podman conmon docker.io"
+# tests/images and bench/pull.sh: a registry, and tools to cross-check with.
+pkgs="$pkgs docker-registry skopeo podman umoci"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
