@@ -170,6 +170,13 @@ func prepare(opts *CreateOptions) (*prepared, error) {
 	if p.cgroupPath, err = cgroups.ResolvePath(cgPath, opts.ID); err != nil {
 		return nil, err
 	}
+	resourceWarnings, err := cgroups.Validate(s.Linux.Resources)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range resourceWarnings {
+		opts.Log.Warnf("%s", w)
+	}
 	return p, nil
 }
 
@@ -229,6 +236,9 @@ func create(opts *CreateOptions, p *prepared, undo *cleanups) (*Container, error
 		return nil, err
 	}
 	undo.add(init.kill)
+	if err := applyPidsLimit(opts, p.spec, cg); err != nil {
+		return nil, err
+	}
 
 	c.state.Status = Created
 	c.state.Pid = init.pid
@@ -378,7 +388,8 @@ func setupCgroup(opts *CreateOptions, p *prepared, c *Container, undo *cleanups)
 	if err != nil {
 		return nil, err
 	}
-	if cgroupIsFree(cg) {
+	owned := cgroupIsFree(cg)
+	if owned {
 		// The record says the cgroup is ours to empty and remove, and
 		// where it is even if state.json is damaged, with the highest of
 		// the parents Create will make, removed again (when empty) at
@@ -389,11 +400,14 @@ func setupCgroup(opts *CreateOptions, p *prepared, c *Container, undo *cleanups)
 			return nil, err
 		}
 		// Kill before removing: a failed create may have started processes.
+		// The parents it made go too (limits can fail after Create).
 		undo.add(func() error {
-			if !cg.Exists() {
-				return nil
+			var err error
+			if cg.Exists() {
+				err = errors.Join(cg.KillAll(), cg.Destroy())
 			}
-			return errors.Join(cg.KillAll(), cg.Destroy())
+			c.removeMadeParents()
+			return err
 		})
 	}
 	if err := cg.Create(); err != nil {
@@ -401,9 +415,15 @@ func setupCgroup(opts *CreateOptions, p *prepared, c *Container, undo *cleanups)
 			return nil, err
 		}
 		opts.Log.Warnf("rootless: running without a cgroup (%v)", err)
+		if p.spec.Linux.Resources != nil {
+			opts.Log.Warnf("rootless: linux.resources are not applied without a cgroup")
+		}
 		os.Remove(filepath.Join(c.dir, cgroupFile))
 		c.state.CgroupPath = ""
 		return nil, c.saveState()
+	}
+	if err := applyResources(opts, p.spec, cg, owned); err != nil {
+		return nil, err
 	}
 	return cg, nil
 }

@@ -32,7 +32,7 @@ func Features() *features.Features {
 				V2:          &yes,
 				Systemd:     &no,
 				SystemdUser: &no,
-				Rdma:        &no,
+				Rdma:        &yes, // rdma.max, v1 and v2
 			},
 			Seccomp: &features.Seccomp{
 				Enabled:        &yes,

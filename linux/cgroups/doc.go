@@ -1,12 +1,30 @@
 // Package cgroups puts each container in its own cgroup and manages that
 // cgroup's life: creation, process placement, listing, signalling, killing,
 // freezing and removal, on every cgroup layout a host can have, behind one
-// Manager interface. It also resolves the OCI linux.cgroupsPath and reports
-// where the hierarchies are mounted, for mounting cgroupfs in containers.
+// Manager interface. It applies and updates the runtime-spec's
+// linux.resources (Validate, Set, Update), reads usage (Stats) and reports
+// OOM events (NotifyOOM). It also resolves the OCI linux.cgroupsPath and
+// reports where the hierarchies are mounted, for mounting cgroupfs in
+// containers.
 //
-// It does not set resource limits (a later Set(*specs.LinuxResources)
-// method will), does not talk to systemd, and does not decide when a
-// container is killed or removed: that is runtime/'s policy.
+// It does not talk to systemd, does not decide which devices a container
+// gets by default or when a container is killed or removed: that is
+// runtime/'s policy.
+//
+// # Resources
+//
+// Each setting goes to its controller's files: v1 names (memory.limit_in_bytes,
+// cpu.shares, blkio.throttle.*, devices.allow) on v1 hierarchies, v2 names
+// (memory.max, cpu.weight, io.max) on cgroup2, with the v1 -> v2
+// conversions runc uses. On a hybrid host a group of settings whose
+// controller is bound to no v1 hierarchy goes to the cgroup2 side when that
+// offers it. Device rules are written to the v1 devices cgroup, or compiled
+// into an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the
+// cgroup2 directory. Set checks everything before it writes; Update also
+// journals what it overwrites and puts it back if the kernel refuses a
+// value. The shared pieces live in internal/resources (validation,
+// conversions, device rules) and internal/cgroupfs (files, the journal,
+// the Stats types).
 //
 // # Host layouts
 //

@@ -1,8 +1,10 @@
 package cgroups
 
 import (
+	"os"
 	"path"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/tincan/tincan/errdefs"
@@ -49,6 +51,31 @@ type Manager interface {
 	// Paths maps every subsystem to its directory as Path does, with "" for
 	// the cgroup2 hierarchy.
 	Paths() map[string]string
+
+	// Set applies the limits of linux.resources to a new cgroup (create).
+	// Everything is checked before the first write (values, controllers,
+	// unified keys), so bad input changes nothing; v1 values are converted
+	// on v2 (shares to cpu.weight, blkio weights to io.weight). Device
+	// rules are written to the v1 devices cgroup after denying every
+	// device, or become an eBPF program on v2. Call Validate first for the
+	// host-independent checks and the warnings.
+	Set(r *specs.LinuxResources) error
+	// Update applies limits to the cgroup of a running container: a value
+	// the kernel refuses (a memory limit below what it cannot reclaim) puts
+	// back the files already written, and on v2
+	// memory.checkBeforeUpdate refuses a limit below the usage.
+	Update(r *specs.LinuxResources) error
+	// Stats reads the usage counters (what runc's `events --stats` shows).
+	Stats() (*Stats, error)
+	// NotifyOOM sends a value for each OOM in the cgroup until done is
+	// closed or the cgroup goes, then closes the channel. v1 uses an
+	// eventfd on memory.oom_control, v2 inotify on memory.events.
+	NotifyOOM(done <-chan struct{}) (<-chan struct{}, error)
+	// CloneFD opens the cgroup for CLONE_INTO_CGROUP
+	// (syscall.SysProcAttr.CgroupFD), so that a child starts inside it; nil
+	// when the layout cannot place a process that way (v1, which needs a
+	// cgroup in every hierarchy; kernels before 5.7): use Apply then.
+	CloneFD() (*os.File, error)
 }
 
 // Both implementations must stay complete.

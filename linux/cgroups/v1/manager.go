@@ -3,10 +3,11 @@
 // and named ones such as "name=systemd" included) and, on a hybrid host, in
 // the cgroup2 hierarchy as well, through linux/cgroups/v2. It creates the
 // directories, places processes in all of them, lists, signals, kills and
-// freezes the processes, and removes the directories.
+// freezes the processes, applies resource limits, reads usage, reports
+// OOM events, and removes the directories.
 //
 // It does not find the hierarchies (linux/cgroups reads them from
-// mountinfo) and does not set resource limits.
+// mountinfo).
 package v1
 
 import (

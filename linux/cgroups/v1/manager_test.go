@@ -4,7 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/tincan/tincan/linux/cgroups/internal/cgroupfs"
 )
@@ -102,5 +105,54 @@ func TestInheritCpuset(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
 		}
+	}
+}
+
+// TestSplit checks where Set sends each group of settings on a hybrid
+// host: to its v1 hierarchy, else to the cgroup2 side when that offers the
+// controller (devices always can: an eBPF program), else an error naming
+// the field. Ordinary directories stand in for the hierarchies.
+func TestSplit(t *testing.T) {
+	root := t.TempDir()
+	hierarchies := []cgroupfs.Hierarchy{
+		{MountPoint: filepath.Join(root, "memory"), Controllers: []string{"memory"}},
+		{MountPoint: filepath.Join(root, "unified"), Unified: true},
+	}
+	m := New(hierarchies, "/ctr")
+	if err := os.MkdirAll(m.unified.Dir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(m.unified.Dir(), "cgroup.controllers"), []byte("hugetlb pids\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	limit := int64(1 << 20)
+	r := &specs.LinuxResources{
+		Memory:         &specs.LinuxMemory{Limit: &limit},
+		Pids:           &specs.LinuxPids{Limit: &limit},
+		HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1}},
+		Devices:        []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
+		Unified:        map[string]string{"pids.max": "5"},
+	}
+	own, unified, err := m.split(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if own.Memory == nil || own.Pids != nil || own.HugepageLimits != nil || own.Devices != nil {
+		t.Errorf("v1 part %+v; want only the memory limit", own)
+	}
+	if unified == nil || unified.Memory != nil || unified.Pids == nil || len(unified.HugepageLimits) != 1 || len(unified.Devices) != 1 || unified.Unified["pids.max"] != "5" {
+		t.Errorf("cgroup2 part %+v; want pids, hugetlb, devices and the unified keys", unified)
+	}
+	classID := uint32(1)
+	_, _, err = m.split(&specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: &classID}})
+	if err == nil || !strings.Contains(err.Error(), "linux.resources.network.classID") {
+		t.Errorf("split of a net_cls setting without net_cls: %v; want an error naming the field", err)
+	}
+	_, _, err = m.split(&specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0"}})
+	if err == nil || !strings.Contains(err.Error(), "cpuset") {
+		t.Errorf("split of a cpuset setting without cpuset anywhere: %v; want an error naming cpuset", err)
+	}
+	if own, unified, err := m.split(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}); err != nil || unified != nil || own.Memory == nil {
+		t.Errorf("a v1-only config: %+v, %+v, %v; want no cgroup2 part", own, unified, err)
 	}
 }

@@ -1,11 +1,13 @@
 // Package v2 manages one container's cgroup on the unified (cgroup v2)
 // hierarchy: creating it (and delegating controllers down to it), placing
-// processes, listing, signalling, killing and freezing them, and removing it.
+// processes, listing, signalling, killing and freezing them, applying
+// resource limits (device rules as an eBPF program), reading usage,
+// reporting OOM events, and removing it.
 //
 // It serves two hosts: a pure cgroup v2 host, where it is the whole manager,
 // and the cgroup2 mount of a hybrid host, where linux/cgroups/v1 uses it for
 // the unified part of the container's cgroup. It does not detect the host's
-// layout (linux/cgroups does) and does not set resource limits.
+// layout (linux/cgroups does).
 package v2
 
 import (
