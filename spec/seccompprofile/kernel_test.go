@@ -32,9 +32,9 @@ var probes = map[string]func() unix.Errno{
 		// KEYCTL_GET_KEYRING_ID of the session keyring.
 		return rawErr(unix.SYS_KEYCTL, 0, uintptr(0xfffffffd), 0)
 	},
-	"add_key":         func() unix.Errno { return rawErr(unix.SYS_ADD_KEY, 0, 0, 0) },
-	"unshare-user":    func() unix.Errno { return rawErr(unix.SYS_UNSHARE, unix.CLONE_NEWUSER, 0, 0) },
-	"unshare-files":   func() unix.Errno { return rawErr(unix.SYS_UNSHARE, unix.CLONE_FILES, 0, 0) },
+	"add_key":       func() unix.Errno { return rawErr(unix.SYS_ADD_KEY, 0, 0, 0) },
+	"unshare-user":  func() unix.Errno { return rawErr(unix.SYS_UNSHARE, unix.CLONE_NEWUSER, 0, 0) },
+	"unshare-files": func() unix.Errno { return rawErr(unix.SYS_UNSHARE, unix.CLONE_FILES, 0, 0) },
 	// The probes run on the host: an allowed call must change nothing. A
 	// mount of a filesystem type that does not exist on a target that does
 	// not exist fails after the filter (ENOENT/ENODEV) when allowed, and

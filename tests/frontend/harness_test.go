@@ -3,7 +3,6 @@
 package frontend
 
 import (
-
 	"errors"
 	"os"
 	"os/exec"
@@ -148,4 +147,3 @@ func oneLine(t *testing.T, stderr string) {
 		t.Errorf("error is not one line: %q", stderr)
 	}
 }
-

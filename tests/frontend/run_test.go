@@ -320,7 +320,6 @@ func TestInfoAndCheck(t *testing.T) {
 	}
 }
 
-
 func TestSeccompChoicesAndPrivileged(t *testing.T) {
 	e := newEnv(t)
 	profile := filepath.Join(t.TempDir(), "profile.json")
