@@ -9,17 +9,20 @@ BIN      := bin
 SHARED   ?= ../shared
 CONFORMANCE_BASELINE := tests/conformance/baseline
 
-.PHONY: all build deps tincan-oci test unit conformance vet demo bench clean
+.PHONY: all build deps tincan-oci tincan test unit conformance vet demo bench clean test-engines
 
 all: build
 
 deps:
 	./scripts/install-deps.sh
 
-build: deps tincan-oci
+build: deps tincan-oci tincan
 
 tincan-oci:
 	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/tincan-oci ./cmd/tincan-oci
+
+tincan:
+	CGO_ENABLED=1 $(GO) build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/tincan ./cmd/tincan
 
 vet:
 	$(GO) vet ./...
@@ -28,10 +31,18 @@ vet:
 # the stored baseline (fails on any regression).
 test: build vet unit conformance
 
-# The tests use the binary just built (TINCAN_OCI) instead of building
-# their own.
-unit: tincan-oci
-	TINCAN_OCI=$(abspath $(BIN)/tincan-oci) $(GO) test -count=1 -timeout 30m ./...
+# The tests use the binaries just built (TINCAN_OCI, TINCAN) instead of
+# building their own. hostguard fails the run if a test left a mount on
+# the host (tests must mount only in private namespaces).
+unit: tincan-oci tincan
+	TINCAN_OCI=$(abspath $(BIN)/tincan-oci) TINCAN=$(abspath $(BIN)/tincan) \
+		./scripts/hostguard.sh $(GO) test -count=1 -timeout 40m ./...
+
+# The engine suite (containerd, podman, docker; also part of unit) with
+# runc first, to show the tests are fair, then with tincan-oci.
+test-engines: tincan-oci
+	TINCAN_ENGINES_RUNTIME=runc $(GO) test -count=1 -timeout 20m -v ./tests/engines/
+	TINCAN_OCI=$(abspath $(BIN)/tincan-oci) $(GO) test -count=1 -timeout 20m -v ./tests/engines/
 
 conformance: tincan-oci
 	$(SHARED)/conformance/build

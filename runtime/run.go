@@ -31,31 +31,33 @@ func Run(opts RunOptions) (int, error) {
 	if !opts.Detach {
 		// Before create, so that no signal between create and the wait
 		// loop is lost; they are forwarded once the init exists.
-		sigs = make(chan os.Signal, 128)
-		signal.Notify(sigs)
-		defer signal.Stop(sigs)
-		// Processes the container orphans (without a pid namespace of its
-		// own) are reparented to us and reaped by the loop below.
-		unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+		var stop func()
+		sigs, stop = catchSignals()
+		defer stop()
 	}
 	c, err := Create(opts.CreateOptions)
 	if err != nil {
 		return 1, err
 	}
+	var restore func() error
+	if tty := c.initProc.console; tty != nil {
+		// Before start, so that the program finds the caller's window
+		// size and its first output is relayed.
+		restore = relayTerminal(tty, opts.Stdin, opts.Stdout)
+	}
 	if err := c.Start(opts.Log); err != nil {
 		c.Unlock()
 		c.Delete(true, opts.Log)
+		if restore != nil {
+			restore()
+		}
 		return 1, err
 	}
 	c.Unlock()
 	if opts.Detach {
 		return 0, nil
 	}
-	var restore func() error
-	if tty := c.initProc.console; tty != nil {
-		restore = relayTerminal(tty, opts.Stdin, opts.Stdout)
-	}
-	status := waitForInit(c, sigs)
+	status := waitForProcess(c.state.Pid, c.state.PidStartTime, c.initProc.console, sigs)
 	if !opts.Keep {
 		// Before restoring the terminal: the container's other processes
 		// may hold the pty open, and deleting ends them.
@@ -67,10 +69,23 @@ func Run(opts RunOptions) (int, error) {
 	return status, err
 }
 
-// waitForInit forwards signals to the init and reaps children until the
-// init has exited, returning its status.
-func waitForInit(c *Container, sigs chan os.Signal) int {
-	pid := c.state.Pid
+// catchSignals starts catching every signal, for waitForProcess to
+// forward, and makes this process a subreaper: processes the container
+// orphans (without a pid namespace of its own) are reparented to us and
+// reaped by the wait loop. stop stops catching.
+func catchSignals() (sigs chan os.Signal, stop func()) {
+	sigs = make(chan os.Signal, 128)
+	signal.Notify(sigs)
+	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	// Stopping costs the runtime a round trip per signal (milliseconds in
+	// all); nothing needs to wait for it, least of all an exiting CLI.
+	return sigs, func() { go signal.Stop(sigs) }
+}
+
+// waitForProcess forwards signals to the process pid (identified by its
+// start time too) and reaps children until it has exited, returning its
+// status. SIGWINCH resizes tty, the pty being relayed (nil: none).
+func waitForProcess(pid int, startTime uint64, tty *os.File, sigs chan os.Signal) int {
 	for {
 		if status, done := reapChildren(pid); done {
 			return status
@@ -80,7 +95,7 @@ func waitForInit(c *Container, sigs chan os.Signal) int {
 		case unix.SIGCHLD:
 			// Reaped at the top of the loop.
 		case unix.SIGWINCH:
-			if tty := c.initProc.console; tty != nil {
+			if tty != nil {
 				if rows, cols, err := console.Winsize(os.Stdin); err == nil {
 					console.SetWinsize(tty, rows, cols)
 				}
@@ -89,24 +104,24 @@ func waitForInit(c *Container, sigs chan os.Signal) int {
 			// The Go runtime's own preemption signal.
 		default:
 			if s, ok := sig.(unix.Signal); ok {
-				signalProcess(pid, c.state.PidStartTime, s)
+				signalProcess(pid, startTime, s)
 			}
 		}
 	}
 }
 
-// reapChildren reaps every exited child; done is set when one was the init.
-func reapChildren(initPid int) (status int, done bool) {
+// reapChildren reaps every exited child; done is set when one was pid.
+func reapChildren(pid int) (status int, done bool) {
 	for {
 		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		child, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
 		if err == unix.EINTR {
 			continue
 		}
-		if err != nil || pid <= 0 {
+		if err != nil || child <= 0 {
 			return status, done
 		}
-		if pid == initPid {
+		if child == pid {
 			status, done = exitStatus(ws), true
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -70,83 +71,163 @@ func dialConsoleSocket(path string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), path), nil
 }
 
-// spawnInit starts "tincan-oci init" and drives it through the protocol in
-// runtime/initproc/protocol.go until it reports "created".
-func spawnInit(opts *CreateOptions, p *prepared, c *Container, cg cgroups.Manager) (_ *initProcess, err error) {
+// spawnInit starts the container's init and drives it through the protocol
+// in runtime/initproc/protocol.go until it reports "created".
+func spawnInit(opts *CreateOptions, p *prepared, c *Container, cg cgroups.Manager) (*initProcess, error) {
+	fifo, err := os.OpenFile(c.fifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer fifo.Close()
+	l := &initLaunch{
+		boot: initproc.Bootstrap{
+			Mode:            initproc.ModeCreate,
+			ID:              c.id,
+			Bundle:          p.bundle,
+			Rootfs:          p.rootfs,
+			RootfsOverlay:   opts.RootfsOverlay,
+			Spec:            p.spec,
+			Process:         p.spec.Process,
+			NoPivot:         opts.NoPivot,
+			NoNewKeyring:    opts.NoNewKeyring,
+			PreserveFDs:     opts.PreserveFDs,
+			ListenFDs:       opts.ListenFDs,
+			FifoFD:          -1,
+			ConsoleSocketFD: -1,
+			NewNamespaces:   p.plan.newNS,
+			Seccomp:         p.seccomp,
+			HookState:       c.hookState(Creating),
+			Debug:           opts.Debug,
+		},
+		plan:          p.plan.text,
+		spec:          p.spec,
+		inherited:     opts.ListenFDs + opts.PreserveFDs,
+		fifo:          fifo,
+		consoleSocket: opts.ConsoleSocket,
+		stdin:         opts.Stdin,
+		stdout:        opts.Stdout,
+		stderr:        opts.Stderr,
+		cg:            cg,
+		await: func(sock *os.File, pid int) error {
+			return awaitCreated(sock, opts, c, pid)
+		},
+	}
+	if proc := p.spec.Process; proc != nil {
+		l.terminal = proc.Terminal
+		l.oomScoreAdj = proc.OOMScoreAdj
+	}
+	l.boot.CgroupMounts = cgroupMounts(p.spec, cg)
+	return spawn(l)
+}
+
+// initLaunch is what starting one "tincan-oci init" takes. Create and exec
+// fill it in; spawn does the rest, the same for both.
+type initLaunch struct {
+	// boot is sent as MsgBootstrap; spawn fills in the fd numbers of the
+	// fifo and console socket, and HostPid.
+	boot initproc.Bootstrap
+	// plan is the nsenter plan (see linux/nsenter/nsenter.c).
+	plan string
+	// spec gives the uid/gid maps of a new user namespace.
+	spec *specs.Spec
+	// oomScoreAdj, when set, is written for the init before it can enter a
+	// user namespace (inside one, lowering the score is not allowed).
+	oomScoreAdj *int
+	// inherited is how many of the caller's fds from 3 up the init gets
+	// ($LISTEN_FDS and --preserve-fds); they keep their numbers.
+	inherited int
+	// files are more fds for the init, right after the inherited ones (see
+	// addFile).
+	files []*os.File
+	// fifo is the exec fifo of a create (O_PATH), or nil.
+	fifo *os.File
+	// terminal: the init makes a pty; its master goes to consoleSocket, or
+	// with no socket back to us, for the caller to relay.
+	terminal      bool
+	consoleSocket string
+	// stdin, stdout and stderr are the init's stdio (nil: /dev/null).
+	stdin, stdout, stderr *os.File
+	// cg is the cgroup the init is placed in before it enters any
+	// namespace (nil: none); place, when set, runs right after, for
+	// placements a Manager does not express (exec's per-controller
+	// sub-cgroups).
+	cg    cgroups.Manager
+	place func(pid int) error
+	// await serves the init after the bootstrap until it is done with the
+	// parent: created (create) or executed (exec).
+	await func(sock *os.File, pid int) error
+}
+
+// addFile passes f to the init and returns the fd number it gets there.
+func (l *initLaunch) addFile(f *os.File) int {
+	l.files = append(l.files, f)
+	return 3 + l.inherited + len(l.files) - 1
+}
+
+// spawn starts "tincan-oci init" and drives the protocol in
+// runtime/initproc/protocol.go: placement, namespaces, bootstrap, then
+// l.await until the init is done with us.
+func spawn(l *initLaunch) (_ *initProcess, err error) {
 	parentSock, childSock, err := socketPair()
 	if err != nil {
 		return nil, err
 	}
 	defer parentSock.Close()
 
-	var extra []*os.File
-	for i := 0; i < opts.ListenFDs+opts.PreserveFDs; i++ {
+	extra := make([]*os.File, 0, l.inherited+len(l.files)+3)
+	for i := 0; i < l.inherited; i++ {
 		extra = append(extra, os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i)))
 	}
-	boot := initproc.Bootstrap{
-		Mode:            initproc.ModeCreate,
-		ID:              c.id,
-		Bundle:          p.bundle,
-		Rootfs:          p.rootfs,
-		RootfsOverlay:   opts.RootfsOverlay,
-		Spec:            p.spec,
-		Process:         p.spec.Process,
-		NoPivot:         opts.NoPivot,
-		NoNewKeyring:    opts.NoNewKeyring,
-		PreserveFDs:     opts.PreserveFDs,
-		ListenFDs:       opts.ListenFDs,
-		FifoFD:          -1,
-		ConsoleSocketFD: -1,
-		NewNamespaces:   p.plan.newNS,
-		Seccomp:         p.seccomp,
-		HookState:       c.hookState(Creating),
-		Debug:           opts.Debug,
-	}
+	extra = append(extra, l.files...)
 	syncFD := 3 + len(extra)
 	extra = append(extra, childSock)
-
-	fifo, err := os.OpenFile(c.fifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		childSock.Close()
-		return nil, fmt.Errorf("open exec fifo: %w", err)
+	if l.fifo != nil {
+		l.boot.FifoFD = 3 + len(extra)
+		extra = append(extra, l.fifo)
 	}
-	boot.FifoFD = 3 + len(extra)
-	extra = append(extra, fifo)
 
 	var consoleParent *os.File
-	if t := p.spec.Process; t != nil && t.Terminal {
+	if l.terminal {
 		var consoleChild *os.File
-		if opts.ConsoleSocket != "" {
-			consoleChild, err = dialConsoleSocket(opts.ConsoleSocket)
+		if l.consoleSocket != "" {
+			consoleChild, err = dialConsoleSocket(l.consoleSocket)
 		} else {
 			// Foreground without a console socket: we relay the pty.
 			consoleParent, consoleChild, err = socketPair()
 		}
 		if err != nil {
 			childSock.Close()
-			fifo.Close()
 			return nil, err
 		}
-		boot.ConsoleSocketFD = 3 + len(extra)
+		l.boot.ConsoleSocketFD = 3 + len(extra)
 		extra = append(extra, consoleChild)
 		defer consoleChild.Close()
-	}
-	if cm := cgroupMounts(p.spec, cg); cm != nil {
-		boot.CgroupMounts = cm
 	}
 
 	cmd := &exec.Cmd{
 		Path:       selfExe(),
 		Args:       []string{"tincan-oci", "init"},
 		Env:        []string{nsenter.EnvFD + "=" + strconv.Itoa(syncFD)},
-		Stdin:      opts.Stdin,
-		Stdout:     opts.Stdout,
-		Stderr:     opts.Stderr,
+		Stdin:      l.stdin,
+		Stdout:     l.stdout,
+		Stderr:     l.stderr,
 		ExtraFiles: extra,
+	}
+	// On cgroup v2 the child starts in its cgroup (CLONE_INTO_CGROUP), so
+	// it never runs outside; v1 (a cgroup per hierarchy) uses Apply below.
+	var cgroupFD *os.File
+	if l.cg != nil {
+		if cgroupFD, err = l.cg.CloneFD(); err != nil {
+			childSock.Close()
+			return nil, err
+		}
+	}
+	if cgroupFD != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cgroupFD.Fd())}
+		defer cgroupFD.Close()
 	}
 	err = cmd.Start()
 	childSock.Close()
-	fifo.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
@@ -164,23 +245,29 @@ func spawnInit(opts *CreateOptions, p *prepared, c *Container, cg cgroups.Manage
 
 	// Into the cgroup before the namespaces: a new cgroup namespace is
 	// rooted at the cgroup the process is in when it unshares.
-	if cg != nil {
+	cg := l.cg
+	if cg != nil && cgroupFD == nil {
 		if err := cg.Apply(cmd.Process.Pid); err != nil {
 			return nil, err
 		}
 	}
-	if adj := p.spec.Process; adj != nil && adj.OOMScoreAdj != nil {
+	if l.place != nil {
+		if err := l.place(cmd.Process.Pid); err != nil {
+			return nil, err
+		}
+	}
+	if adj := l.oomScoreAdj; adj != nil {
 		// From here, before the user namespace: inside one, lowering the
 		// score is not allowed.
 		path := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/oom_score_adj"
-		if err := os.WriteFile(path, []byte(strconv.Itoa(*adj.OOMScoreAdj)), 0); err != nil {
-			return nil, fmt.Errorf("set process.oomScoreAdj %d: %w", *adj.OOMScoreAdj, err)
+		if err := os.WriteFile(path, []byte(strconv.Itoa(*adj)), 0); err != nil {
+			return nil, fmt.Errorf("set process.oomScoreAdj %d: %w", *adj, err)
 		}
 	}
-	if err := initproc.Send(parentSock, initproc.MsgNsPlan, []byte(p.plan.text)); err != nil {
+	if err := initproc.Send(parentSock, initproc.MsgNsPlan, []byte(l.plan)); err != nil {
 		return nil, err
 	}
-	if ip.pid, err = awaitInitPid(parentSock, cmd.Process.Pid, p.spec); err != nil {
+	if ip.pid, err = awaitInitPid(parentSock, cmd.Process.Pid, l.spec); err != nil {
 		return nil, err
 	}
 	if ip.pid != cmd.Process.Pid {
@@ -197,11 +284,11 @@ func spawnInit(opts *CreateOptions, p *prepared, c *Container, cg cgroups.Manage
 	}
 	ip.startTime = st.StartTime
 
-	boot.HostPid = ip.pid
-	if err := initproc.SendJSON(parentSock, initproc.MsgBootstrap, &boot); err != nil {
+	l.boot.HostPid = ip.pid
+	if err := initproc.SendJSON(parentSock, initproc.MsgBootstrap, &l.boot); err != nil {
 		return nil, err
 	}
-	if err := awaitCreated(parentSock, opts, c, ip.pid); err != nil {
+	if err := l.await(parentSock, ip.pid); err != nil {
 		return nil, err
 	}
 	if consoleParent != nil {

@@ -204,6 +204,7 @@ func commands() map[string]*cli.Command {
 	list := []*cli.Command{
 		createCommand(), startCommand(), runCommand(), stateCommand(), killCommand(),
 		deleteCommand(), listCommand(), specCommand(), featuresCommand(), initCommand(),
+		execCommand(),
 		updateCommand(), pauseCommand(), resumeCommand(), eventsCommand(), psCommand(),
 	}
 	m := make(map[string]*cli.Command, len(list))

@@ -132,3 +132,21 @@ func RecvFd(sock *os.File) (*os.File, error) {
 	}
 	return nil, fmt.Errorf("no fd received over %s", sock.Name())
 }
+
+// MakeControlling makes the pty slave the calling process's stdin, stdout
+// and stderr and its controlling terminal, in a new session (a process can
+// only acquire a controlling terminal as a session leader without one).
+func MakeControlling(slave *os.File) error {
+	for fd := 0; fd < 3; fd++ {
+		if err := unix.Dup3(int(slave.Fd()), fd, 0); err != nil {
+			return fmt.Errorf("set %s as fd %d: %w", slave.Name(), fd, err)
+		}
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("make %s the controlling terminal: %w", slave.Name(), err)
+	}
+	return nil
+}

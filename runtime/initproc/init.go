@@ -79,6 +79,8 @@ func (in *initState) run() error {
 	switch b.Mode {
 	case ModeCreate:
 		return in.runSteps(createSteps)
+	case ModeExec:
+		return in.runSteps(execSteps)
 	default:
 		return fmt.Errorf("unknown init mode %q", b.Mode)
 	}

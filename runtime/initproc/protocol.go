@@ -29,6 +29,26 @@ package initproc
 //	I: blocks opening the exec fifo until "start" opens it, then
 //	   startContainer hooks, seccomp, execve
 //
+// Exec (an additional process in a running container; ModeExec):
+//
+//	P: verify the container's init (pid + start time), open its namespace
+//	   files and pass them as fds; the plan names them as /proc/self/fd/N
+//	P: start "tincan-oci init"; place it in the container's cgroup (or a
+//	   sub-cgroup), set oom_score_adj                      [before C joins]
+//	P -> C  MsgNsPlan            join every namespace of the container's init
+//	C -> P  MsgInitPid           host pid of I (forked with CLONE_PARENT when
+//	                             the container has a pid or time namespace)
+//	P -> I  MsgBootstrap         JSON Bootstrap, Mode "exec", the process
+//	I: not dumpable, chroot to the init's root (passed as an fd), console
+//	   from the container's /dev/ptmx, LSM labels, keyring, env, rlimits,
+//	   user, caps, no_new_privs, cwd, resolve args[0]
+//	I -> P  MsgReady             setup done; only confinement and execve remain
+//	I: mark fds close-on-exec (the sync socket too), Landlock, seccomp, execve
+//	P: reads EOF (the program runs) or MsgError (it failed); exec returns
+//	   or, in the foreground, waits for the process
+//
+// No hooks run and no fifo is used for exec.
+//
 // Errors: C or I sends MsgError with a one-line message and exits non-zero;
 // P reports it, kills what it started and removes what it made. If P goes
 // away, C and I see EOF on their next read and exit, so a killed
@@ -61,11 +81,12 @@ const (
 	MsgHooksDone        MsgType = 8
 	MsgCreated          MsgType = 9
 	MsgLog              MsgType = 10
+	MsgReady            MsgType = 11
 )
 
 func (t MsgType) String() string {
 	names := [...]string{"", "ns-plan", "userns-map-request", "userns-map-done", "init-pid", "error",
-		"bootstrap", "run-hooks", "hooks-done", "created", "log"}
+		"bootstrap", "run-hooks", "hooks-done", "created", "log", "ready"}
 	if int(t) < len(names) && t != 0 {
 		return names[t]
 	}
@@ -160,6 +181,12 @@ type Bootstrap struct {
 	FifoFD int `json:"fifoFd"`
 	// ConsoleSocketFD is the unix socket to send the pty master to, or -1.
 	ConsoleSocketFD int `json:"consoleSocketFd"`
+	// SeccompAgentFD is a connection to the seccomp listener (exec mode,
+	// whose init cannot reach the listener's host path), or 0 for none.
+	SeccompAgentFD int `json:"seccompAgentFd,omitempty"`
+	// RootFD is the root directory of the container's init (exec mode), an
+	// O_PATH fd the exec'd process chroots to, or 0.
+	RootFD int `json:"rootFd,omitempty"`
 	// NewNamespaces lists the namespace types created (not joined) for
 	// this container, e.g. "mount", "network", "user".
 	NewNamespaces []specs.LinuxNamespaceType `json:"newNamespaces,omitempty"`
