@@ -107,13 +107,37 @@ func PivotRoot(rootfs string) error {
 	if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("make old root rslave: %w", err)
 	}
-	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
-		return fmt.Errorf("detach old root: %w", err)
-	}
 	if err := unix.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir to / in new root: %w", err)
 	}
-	return nil
+	return detachOldRoot(newRoot)
+}
+
+// detachOldRoot detaches the old root, stacked on the new one by
+// pivot_root, one mount at a time until the new root is on top. "/.." is
+// the path that shows what is stacked on the process's root (lookups
+// starting at the root itself do not), and umount follows it to the
+// topmost mount: when the host had something mounted over its own /, the
+// old root is two mounts deep, and stopping after the top one would leave
+// the host's root reachable in the container.
+func detachOldRoot(newRoot int) error {
+	var want unix.Stat_t
+	if err := unix.Fstat(newRoot, &want); err != nil {
+		return fmt.Errorf("stat new root: %w", err)
+	}
+	for i := 0; i < 64; i++ {
+		var st unix.Stat_t
+		if err := unix.Stat("/..", &st); err != nil {
+			return fmt.Errorf("stat /.. after pivot_root: %w", err)
+		}
+		if st.Dev == want.Dev && st.Ino == want.Ino {
+			return nil
+		}
+		if err := unix.Unmount("/..", unix.MNT_DETACH); err != nil {
+			return fmt.Errorf("detach old root: %w", err)
+		}
+	}
+	return fmt.Errorf("detach old root: the new root never came to the top")
 }
 
 // MoveRoot is the --no-pivot fallback for roots that cannot be pivoted
