@@ -45,6 +45,10 @@ type initState struct {
 // createSteps is the init sequence of a container's first process. Each
 // constraint on the order is noted where it applies.
 var createSteps = []step{
+	// First: from here on the init runs the runtime's code with privileges;
+	// processes that may share its pid namespace must not ptrace it or
+	// open its /proc files (CVE-2016-9962). execve makes it dumpable again.
+	{"not dumpable", (*initState).setNotDumpable},
 	{"bring up loopback", (*initState).setupLoopback},
 	// Before any mount: what the container mounts must not reach the host.
 	{"set root propagation", inMountNS((*initState).setRootPropagation)},

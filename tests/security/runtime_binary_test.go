@@ -50,13 +50,22 @@ func privateRuntime(t *testing.T) (*testutil.Runtime, [32]byte) {
 
 // TestOverwriteRuntimeBinary is CVE-2019-5736. Container A is created: its
 // init is the runtime binary, waiting for start. Container B shares A's pid
-// namespace, where A's init is pid 1, and takes an O_PATH handle on
+// namespace, where A's init is pid 1, and tries to take an O_PATH handle on
 // /proc/1/exe; once A is started (the runtime binary no longer runs) it
 // reopens the handle for writing. The host does the same from outside.
-// Both must fail with EROFS: the init runs from a read-only mount of the
+//
+// Two defences are checked separately. The waiting init is not dumpable,
+// so a container without CAP_SYS_PTRACE cannot reach its /proc/<pid>/exe at
+// all ("default caps"). A container with CAP_SYS_PTRACE gets past that and
+// must then fail with EROFS: the init runs from a read-only mount of the
 // binary (linux/selfexe). Writes put back the byte that was there, so even
 // a vulnerable runtime's (private) binary is left as it was.
 func TestOverwriteRuntimeBinary(t *testing.T) {
+	t.Run("default caps", func(t *testing.T) { overwriteRuntimeBinary(t, false) })
+	t.Run("CAP_SYS_PTRACE", func(t *testing.T) { overwriteRuntimeBinary(t, true) })
+}
+
+func overwriteRuntimeBinary(t *testing.T, ptrace bool) {
 	testutil.RequiresRoot(t)
 	r, sum := privateRuntime(t)
 
@@ -88,6 +97,12 @@ func TestOverwriteRuntimeBinary(t *testing.T) {
 			b.Spec.Linux.Namespaces[i].Path = "/proc/" + strconv.Itoa(pidA) + "/ns/pid"
 		}
 	}
+	if ptrace {
+		c := b.Spec.Process.Capabilities
+		c.Bounding = append(c.Bounding, "CAP_SYS_PTRACE")
+		c.Effective = append(c.Effective, "CAP_SYS_PTRACE")
+		c.Permitted = append(c.Permitted, "CAP_SYS_PTRACE")
+	}
 	b.Save(t)
 	idB := containerID(t)
 	t.Cleanup(func() { r.Cmd("delete", "--force", idB).Run() })
@@ -101,13 +116,19 @@ func TestOverwriteRuntimeBinary(t *testing.T) {
 	waitFile(t, filepath.Join(out, "done"))
 	data, _ := os.ReadFile(filepath.Join(out, "result"))
 	got := keyValues(string(data))
-	if w := got["write-while-waiting"]; w != "EROFS" && w != "ETXTBSY" && w != "EACCES" {
-		t.Errorf("container B opened the waiting init's binary for writing: %q (want EROFS or ETXTBSY)", w)
-	}
-	// EROFS: the read-only mount root gets; EACCES or EPERM: the sealed
-	// memfd copy of rootless runtimes. "ok" means the binary was writable.
-	if w := got["reopen-after-start"]; w != "EROFS" && w != "EACCES" && w != "EPERM" {
-		t.Errorf("container B rewrote the runtime binary after start: %q, want EROFS (results: %s)", w, strings.TrimSpace(string(data)))
+	results := strings.TrimSpace(string(data))
+	if !ptrace {
+		if h := got["hold"]; h != "EACCES" && h != "EPERM" {
+			t.Errorf("container B without CAP_SYS_PTRACE reached the waiting init's /proc/1/exe: hold=%q, want EACCES (results: %s)", h, results)
+		}
+	} else if h, held := got["hold"]; held {
+		t.Errorf("container B with CAP_SYS_PTRACE could not hold /proc/1/exe (%s): the read-only mount went untested", h)
+	} else if w := got["write-while-waiting"]; w != "EROFS" && w != "ETXTBSY" {
+		t.Errorf("container B opened the waiting init's binary for writing: %q, want EROFS or ETXTBSY (results: %s)", w, results)
+	} else if w := got["reopen-after-start"]; w != "EROFS" && w != "EACCES" && w != "EPERM" {
+		// EROFS: the read-only mount root gets; EACCES or EPERM: the sealed
+		// memfd copy of rootless runtimes. "ok" means the binary was writable.
+		t.Errorf("container B rewrote the runtime binary after start: %q, want EROFS (results: %s)", w, results)
 	}
 
 	// The host's handle, reopened now that nothing executes the binary.
