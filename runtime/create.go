@@ -337,6 +337,13 @@ func compileSeccomp(c *specs.LinuxSeccomp, log Logger) ([]byte, error) {
 		return nil, err
 	}
 	for _, w := range warnings {
+		// Profiles name syscalls newer than some kernels or arches; runc
+		// skips those silently, and engines show warnings to people, so
+		// they are debug lines.
+		if strings.Contains(w, "unknown syscall") {
+			log.Debugf("%s", w)
+			continue
+		}
 		log.Warnf("%s", w)
 	}
 	dropped, err := seccomp.DroppedFlags(prog)
