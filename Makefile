@@ -51,7 +51,8 @@ conformance: tincan-oci
 	$(GO) run ./tests/conformance/gate $(CONFORMANCE_BASELINE) \
 		$${XDG_CACHE_HOME:-$$HOME/.cache}/oci-conformance/results/tincan-oci/summary.json
 
-# Runs a busybox container: a throwaway bundle from busybox-static.
+# Runs busybox containers from a throwaway bundle (busybox-static): with
+# tincan-oci, then a web server on 127.0.0.1 with tincan (own state dirs).
 demo: build
 	./scripts/demo.sh
 

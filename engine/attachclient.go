@@ -32,7 +32,14 @@ func (s *Store) Attach(rec *Record) (*Attachment, error) {
 }
 
 // SendStart asks the monitor of a foreground run to start the container.
-func (a *Attachment) SendStart() error { return writeFrame(a.conn, frameStart, nil) }
+// A terminal gets the caller's size first (the monitor handles the frames
+// in order), so the program finds it from its first instruction.
+func (a *Attachment) SendStart() error {
+	if a.rec.Config.Tty && console.IsTerminal(os.Stdin) {
+		a.sendSize(os.Stdin)
+	}
+	return writeFrame(a.conn, frameStart, nil)
+}
 
 // StreamOptions say which of the caller's streams to connect.
 type StreamOptions struct {

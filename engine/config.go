@@ -2,7 +2,15 @@ package engine
 
 // RunConfig is what `tincan run` was asked for: the person's intent, kept
 // in the record so that restart and inspect see it.
+//
+// For a container from an image, Create replaces the run's own values with
+// the image config merged with them (docker's precedence, see
+// image.ResolveRunConfig), so the record says what actually runs.
 type RunConfig struct {
+	// Image is the image to run, as typed ("busybox", "reg:5000/app@sha256:..."),
+	// exclusive with Rootfs. The container runs on a copy-on-write overlay
+	// of the image's layer snapshots.
+	Image string `json:"image,omitempty"`
 	// Rootfs is a root filesystem directory (--rootfs); the container runs
 	// on a copy-on-write overlay over it unless RootfsRW is set.
 	Rootfs   string `json:"rootfs,omitempty"`
@@ -39,6 +47,9 @@ type RunConfig struct {
 	// Network is "none" (a network namespace with loopback only) or "host".
 	Network    string `json:"network,omitempty"`
 	AutoRemove bool   `json:"autoRemove,omitempty"`
+	// ExposedPorts are the image's ("80/tcp"), recorded for inspect;
+	// nothing publishes them.
+	ExposedPorts []string `json:"exposedPorts,omitempty"`
 }
 
 // MountSpec is one -v/--volume.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,9 +17,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tincan/tincan/errdefs"
+	"github.com/tincan/tincan/linux/cgroups"
 	"github.com/tincan/tincan/runtime"
 	"github.com/tincan/tincan/runtime/initproc"
 	"github.com/tincan/tincan/spec"
+	"github.com/tincan/tincan/storage"
 )
 
 // CreateOptions are the inputs of Create beyond the run configuration.
@@ -27,6 +30,8 @@ type CreateOptions struct {
 	Name string
 	// Config is what to run.
 	Config RunConfig
+	// Image is where Config.Image is found (needed only then).
+	Image *ImageSource
 	// Seccomp returns the profile for a capability set (the default
 	// profile, or one read from a file).
 	Seccomp func(caps []string) (*specs.LinuxSeccomp, error)
@@ -34,24 +39,38 @@ type CreateOptions struct {
 	Warn func(format string, args ...any)
 }
 
-// Create makes a container record and its bundle; nothing runs yet. A
-// name already in use, a missing rootfs or a config the runtime would
-// refuse fails here, leaving nothing behind.
-func (s *Store) Create(opts CreateOptions) (rec *Record, err error) {
+// Create makes a container record and its bundle; nothing runs yet. The
+// root filesystem is an image (found or pulled, unpacked, its config
+// merged with the run's) or a --rootfs directory. A name already in use,
+// a missing image or rootfs, or a config the runtime would refuse fails
+// here, leaving nothing behind: no record, no directory, no volume it
+// made.
+func (s *Store) Create(ctx context.Context, opts CreateOptions) (rec *Record, err error) {
 	c := opts.Config
-	if c.Rootfs == "" {
-		return nil, errdefs.InvalidArgument("no root filesystem: use --rootfs DIR")
+	var img resolvedImage
+	switch {
+	case c.Image != "" && c.Rootfs != "":
+		return nil, errdefs.InvalidArgument("image %s and --rootfs %s: give one or the other", c.Image, c.Rootfs)
+	case c.Image != "" && c.RootfsRW:
+		return nil, errdefs.InvalidArgument("--rootfs-rw applies to --rootfs only: a container from an image always runs on its own overlay")
+	case c.Image != "":
+		if img, err = resolveImage(ctx, &c, opts.Image); err != nil {
+			return nil, err
+		}
+	case c.Rootfs != "":
+		rootfs, err := filepath.Abs(c.Rootfs)
+		if err != nil {
+			return nil, errdefs.InvalidArgument("--rootfs %s: %v", c.Rootfs, err)
+		}
+		if fi, err := os.Stat(rootfs); err != nil {
+			return nil, errdefs.InvalidArgument("--rootfs: %v", err)
+		} else if !fi.IsDir() {
+			return nil, errdefs.InvalidArgument("--rootfs %s: not a directory", rootfs)
+		}
+		c.Rootfs = rootfs
+	default:
+		return nil, errdefs.InvalidArgument("no image: tincan run IMAGE [COMMAND...], or --rootfs DIR COMMAND...")
 	}
-	rootfs, err := filepath.Abs(c.Rootfs)
-	if err != nil {
-		return nil, errdefs.InvalidArgument("--rootfs %s: %v", c.Rootfs, err)
-	}
-	if fi, err := os.Stat(rootfs); err != nil {
-		return nil, errdefs.InvalidArgument("--rootfs: %v", err)
-	} else if !fi.IsDir() {
-		return nil, errdefs.InvalidArgument("--rootfs %s: not a directory", rootfs)
-	}
-	c.Rootfs = rootfs
 	if opts.Name != "" {
 		if err := validateName(opts.Name); err != nil {
 			return nil, err
@@ -82,9 +101,13 @@ func (s *Store) Create(opts CreateOptions) (rec *Record, err error) {
 	}
 	rec = &Record{ID: id, Name: name, Created: time.Now().UTC(), Config: c, State: StateCreated}
 	dir := s.ContainerDir(id)
+	var volumes []string
 	defer func() {
 		if err != nil {
 			os.RemoveAll(dir)
+			for _, v := range volumes {
+				os.RemoveAll(filepath.Join(s.volumesDir(), v))
+			}
 		}
 	}()
 	for _, d := range []string{"bundle", "rootfs/upper", "rootfs/work", "rootfs/merged"} {
@@ -92,21 +115,68 @@ func (s *Store) Create(opts CreateOptions) (rec *Record, err error) {
 			return nil, fmt.Errorf("create container directory: %w", err)
 		}
 	}
+	lower := []string{c.Rootfs}
+	if c.Image != "" {
+		rec.ImageID, rec.ImageLayers = img.id.String(), img.layers
+		if len(img.layers) == 0 {
+			// An image without layers: an empty directory under the
+			// container's writable layer.
+			empty := filepath.Join(dir, "rootfs/empty")
+			if err := os.Mkdir(empty, 0o755); err != nil {
+				return nil, fmt.Errorf("create container directory: %w", err)
+			}
+			rec.ImageLayers = []string{empty}
+		}
+		lower = rec.ImageLayers
+		if err := checkOverlayOptions(lower, dir); err != nil {
+			return nil, fmt.Errorf("image %s: %w", c.Image, err)
+		}
+	}
 	// The overlay's root directory takes its mode and owner from the
-	// upper directory: copy them from the rootfs's root, or a non-root
+	// upper directory: copy them from the top layer's root, or a non-root
 	// container user could not even enter /.
-	if err := copyRootAttrs(rootfs, filepath.Join(dir, "rootfs/upper")); err != nil {
+	if err := copyRootAttrs(lower[0], filepath.Join(dir, "rootfs/upper")); err != nil {
 		return nil, err
 	}
 	os.Chmod(filepath.Join(dir, "rootfs/merged"), 0o755)
 	os.Chmod(filepath.Join(dir, "bundle"), 0o755)
+	if volumes, err = s.prepareVolumes(rec, storage.Layered{Layers: lower}); err != nil {
+		return nil, err
+	}
 	if err := s.writeBundle(rec, opts); err != nil {
 		return nil, err
 	}
-	if err := s.save(rec); err != nil {
-		return nil, err
+	if c.Image == "" {
+		if err := s.save(rec); err != nil {
+			return nil, err
+		}
+		return rec, nil
+	}
+	// Saved under the image store's lock, so that rmi and image prune
+	// either see the container or ran before it existed (then this fails).
+	if err := opts.Image.Store.Use(img.id, func() error { return s.save(rec) }); err != nil {
+		return nil, fmt.Errorf("image %s: %w", c.Image, err)
 	}
 	return rec, nil
+}
+
+// overlayOptionsMax is the most mount(2) copies of an overlay's options:
+// one page.
+const overlayOptionsMax = 4096 - 1
+
+// checkOverlayOptions refuses an image with more layers than one overlay
+// mount can stack, with a clear error rather than the kernel's EINVAL at
+// start.
+func checkOverlayOptions(lower []string, dir string) error {
+	n := len("lowerdir=,upperdir=,workdir=,userxattr") + 2*len(filepath.Join(dir, "rootfs/upper"))
+	for _, l := range lower {
+		n += len(l) + 1
+	}
+	if n > overlayOptionsMax {
+		return errdefs.Unsupported("%d layers: their paths make %d bytes of overlay options, more than the %d one mount takes",
+			len(lower), n, overlayOptionsMax)
+	}
+	return nil
 }
 
 // copyRootAttrs gives dst the mode and owner of src.
@@ -144,12 +214,13 @@ func (s *Store) writeBundle(rec *Record, opts CreateOptions) error {
 		rootfs = filepath.Join(s.ContainerDir(rec.ID), "rootfs/merged")
 	}
 	sp, err := buildSpec(rec, specInputs{
-		rootfs:     rootfs,
-		lookupRoot: c.Rootfs,
-		bundle:     bundle,
-		initBinary: self,
-		volumes:    s.VolumePath,
-		seccomp:    opts.Seccomp,
+		rootfs:       rootfs,
+		lookupRoot:   c.Rootfs,
+		lookupLayers: rec.ImageLayers,
+		bundle:       bundle,
+		initBinary:   self,
+		volumes:      s.VolumePath,
+		seccomp:      opts.Seccomp,
 	})
 	if err != nil {
 		return err
@@ -158,6 +229,14 @@ func (s *Store) writeBundle(rec *Record, opts CreateOptions) error {
 	if err != nil {
 		return err
 	}
+	// The limits as the runtime checks them at start: impossible ones
+	// (swap below memory, a CPU quota under 1ms) fail the run here, with
+	// nothing left, not as a container that cannot start.
+	resourceWarnings, err := cgroups.Validate(sp.Linux.Resources)
+	if err != nil {
+		return err
+	}
+	warnings = append(warnings, resourceWarnings...)
 	for _, w := range warnings {
 		if opts.Warn != nil {
 			opts.Warn("%s", w)
@@ -182,7 +261,7 @@ func (s *Store) createOptions(rec *Record) (runtime.CreateOptions, error) {
 	}
 	if !rec.Config.RootfsRW {
 		opts.RootfsOverlay = &initproc.Overlay{
-			Lower: []string{rec.Config.Rootfs},
+			Lower: rec.LowerDirs(),
 			Upper: filepath.Join(dir, "rootfs/upper"),
 			Work:  filepath.Join(dir, "rootfs/work"),
 		}

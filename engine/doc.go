@@ -1,7 +1,13 @@
 // Package engine is the container store of the tincan front end: what a
 // person's container is beyond its OCI runtime state — name, run
 // configuration, copy-on-write root filesystem, logs, exit status — and
-// the operations on it (run, stop, kill, remove, wait, rename, prune).
+// the operations on it (run, stop, kill, remove, wait, rename, prune,
+// exec, top, stats, pause).
+//
+// A container from an image gets it from package image (found or pulled,
+// unpacked into snapshots shared by every image and container), runs on
+// an overlay of the layer directories, and records the image's id, which
+// rmi and image prune ask about (UsesImage).
 //
 // It owns the records under the data root (/var/lib/tincan, or
 // $XDG_DATA_HOME/tincan for other users), the per-container monitor
@@ -14,9 +20,12 @@
 //
 //	<data>/containers/<id>/record.json   the Record (atomic writes)
 //	<data>/containers/<id>/bundle/        config.json, hosts, resolv.conf, hostname
-//	<data>/containers/<id>/rootfs/        upper/work dirs of the --rootfs overlay
+//	<data>/containers/<id>/rootfs/        upper/work dirs of the overlay (over the image's
+//	                                      layer snapshots, or --rootfs)
 //	<data>/containers/<id>/container.log  json-lines log of stdout/stderr
+//	<data>/containers/<id>/monitor.lock   held by the container's monitor while it lives
 //	<data>/volumes/<name>/_data           named volumes
 //	<run>/engine/<id>/attach.sock         the monitor's attach socket
+//	<run>/engine/<id>/exec-*.json         an exec's process.json, while tincan exec runs
 //	<run>/<id>/                           runtime state (package runtime)
 package engine

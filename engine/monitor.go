@@ -53,6 +53,7 @@ func (s *Store) RunMonitor(id string, attached, debug bool) error {
 			os.RemoveAll(s.engineRunDir(id))
 			if m.rec.Config.AutoRemove {
 				s.removeFiles(id)
+				s.removeAnonymousVolumes(m.rec)
 			}
 		}
 		fmt.Fprintf(ready, "error: %v\n", err)
@@ -97,6 +98,9 @@ type monitor struct {
 }
 
 func (s *Store) prepareMonitor(id string) (*monitor, error) {
+	if err := s.awaitPreviousMonitor(id); err != nil {
+		return nil, err
+	}
 	rec, err := s.Load(id)
 	if err != nil {
 		return nil, err
@@ -291,6 +295,22 @@ func (m *monitor) waitAndFinish() {
 		m.s.save(m.rec)
 		unlock()
 	}
+	cleanup := func() {
+		m.ln.Close()
+		m.log.Close()
+		m.c.Delete(true, quietLog{})
+		os.RemoveAll(m.s.engineRunDir(m.rec.ID))
+		if m.rec.Config.AutoRemove {
+			// docker's --rm takes the anonymous volumes along.
+			m.s.removeFiles(m.rec.ID)
+			m.s.removeAnonymousVolumes(m.rec)
+		}
+	}
+	if m.rec.Config.AutoRemove {
+		// As with docker, run --rm returns once the container is gone
+		// (an rmi right after it must not find it using the image).
+		cleanup()
+	}
 	m.mu.Lock()
 	for conn := range m.clients {
 		writeFrame(conn, frameExit, []byte(strconv.Itoa(code)))
@@ -298,12 +318,8 @@ func (m *monitor) waitAndFinish() {
 	}
 	m.clients = map[*net.UnixConn]bool{}
 	m.mu.Unlock()
-	m.ln.Close()
-	m.log.Close()
-	m.c.Delete(true, quietLog{})
-	os.RemoveAll(m.s.engineRunDir(m.rec.ID))
-	if m.rec.Config.AutoRemove {
-		m.s.removeFiles(m.rec.ID)
+	if !m.rec.Config.AutoRemove {
+		cleanup()
 	}
 }
 
@@ -316,7 +332,9 @@ func (m *monitor) abort(err error) {
 	m.ln.Close()
 	os.RemoveAll(m.s.engineRunDir(m.rec.ID))
 	if m.rec.Config.AutoRemove {
+		// docker's --rm takes the anonymous volumes along.
 		m.s.removeFiles(m.rec.ID)
+		m.s.removeAnonymousVolumes(m.rec)
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 	"github.com/tincan/tincan/runtime"
 )
 
-// Kill sends sig to the container's main process.
+// Kill sends sig to the container's main process; a paused container is
+// thawed after a signal meant to end it (see thawAfterSignal).
 func (s *Store) Kill(ref string, sig unix.Signal) (*Record, error) {
 	rec, err := s.Find(ref)
 	if err != nil {
@@ -26,7 +27,11 @@ func (s *Store) Kill(ref string, sig unix.Signal) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	return rec, c.Kill(sig, false)
+	if err := c.Kill(sig, false); err != nil {
+		return nil, fmt.Errorf("kill %s: %w", rec.Name, err)
+	}
+	s.thawAfterSignal(rec, c, sig)
+	return rec, nil
 }
 
 // Stop sends the stop signal, waits up to timeout for the container to
@@ -58,6 +63,8 @@ func (s *Store) Stop(ref string, timeout *int) (*Record, error) {
 	}
 	if wait > 0 {
 		c.Kill(sig, false)
+		// A paused container must run to handle its stop signal.
+		s.thawAfterSignal(rec, c, sig)
 		if s.waitExited(rec, time.Duration(wait)*time.Second) {
 			return rec, nil
 		}
@@ -140,11 +147,7 @@ func (s *Store) Remove(ref string, force, volumes bool) (*Record, error) {
 		return nil, err
 	}
 	if volumes {
-		for _, m := range rec.Config.Mounts {
-			if m.Volume && m.Anonymous {
-				s.RemoveVolume(m.Source)
-			}
-		}
+		s.removeAnonymousVolumes(rec)
 	}
 	return rec, nil
 }

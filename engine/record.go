@@ -35,6 +35,11 @@ type Record struct {
 	Created time.Time `json:"created"`
 	// Config is the run configuration the container was made from.
 	Config RunConfig `json:"config"`
+	// ImageID is the id (config digest) of Config.Image, resolved at
+	// create; ImageLayers are its layer directories, top first: the
+	// lower directories of the container's overlay.
+	ImageID     string   `json:"imageId,omitempty"`
+	ImageLayers []string `json:"imageLayers,omitempty"`
 	// State is the last state the monitor or a command recorded.
 	State State `json:"state"`
 	// Pid is the host pid of the container's init while it runs.
@@ -54,6 +59,15 @@ type Record struct {
 
 // ShortID is the first 12 hex digits of the id.
 func (r *Record) ShortID() string { return r.ID[:12] }
+
+// LowerDirs are the read-only directories of the container's overlay,
+// top first: the image's layers, or --rootfs.
+func (r *Record) LowerDirs() []string {
+	if r.Config.Image != "" {
+		return r.ImageLayers
+	}
+	return []string{r.Config.Rootfs}
+}
 
 func (s *Store) recordPath(id string) string {
 	return filepath.Join(s.ContainerDir(id), "record.json")

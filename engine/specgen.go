@@ -41,8 +41,10 @@ type specInputs struct {
 	// rootfs is the directory the container sees as / (the overlay's
 	// mount point, or --rootfs itself with --rootfs-rw).
 	rootfs string
-	// lookupRoot is where /etc/passwd is read for -u (the lower rootfs).
-	lookupRoot string
+	// lookupRoot is where /etc/passwd is read for -u (the lower rootfs),
+	// unless lookupLayers (an image's layer directories, top first) is set.
+	lookupRoot   string
+	lookupLayers []string
 	// bundle holds the generated /etc files.
 	bundle string
 	// initBinary is the tincan binary bound in for --init.
@@ -80,7 +82,13 @@ func buildSpec(r *Record, in specInputs) (*specs.Spec, error) {
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/sbin/tincan-init", Type: "bind",
 			Source: in.initBinary, Options: []string{"bind", "ro", "nosuid", "nodev"}})
 	}
-	u, err := resolveUser(in.lookupRoot, c.User)
+	var u user
+	var err error
+	if in.lookupLayers != nil {
+		u, err = resolveUserInLayers(in.lookupLayers, c.User)
+	} else {
+		u, err = resolveUser(in.lookupRoot, c.User)
+	}
 	if err != nil {
 		return nil, err
 	}

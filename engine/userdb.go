@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tincan/tincan/errdefs"
 	"github.com/tincan/tincan/linux/pathrs"
+	"github.com/tincan/tincan/storage"
 )
 
 // user is a resolved -u value.
@@ -25,18 +27,30 @@ type user struct {
 // a numeric uid without an entry gets gid 0; the user's supplementary
 // groups come from /etc/group.
 func resolveUser(rootfs, spec string) (user, error) {
+	root, err := pathrs.OpenRoot(rootfs)
+	if err != nil {
+		return user{home: "/"}, err
+	}
+	defer root.Close()
+	return lookupUser(func(name string) (*os.File, error) { return root.Open(name, unix.O_RDONLY) }, spec)
+}
+
+// resolveUserInLayers is resolveUser for a container from an image: the
+// files are read from the merged view of its layers, top first.
+func resolveUserInLayers(layers []string, spec string) (user, error) {
+	return lookupUser(storage.Layered{Layers: layers}.Open, spec)
+}
+
+// lookupUser resolves spec with the /etc/passwd and /etc/group that open
+// opens.
+func lookupUser(open func(name string) (*os.File, error), spec string) (user, error) {
 	u := user{home: "/"}
 	if spec == "" {
 		spec = "0"
 	}
 	name, group, hasGroup := strings.Cut(spec, ":")
-	root, err := pathrs.OpenRoot(rootfs)
-	if err != nil {
-		return u, err
-	}
-	defer root.Close()
-	passwd := readEntries(root, "/etc/passwd")
-	groups := readEntries(root, "/etc/group")
+	passwd := readEntries(open, "/etc/passwd")
+	groups := readEntries(open, "/etc/group")
 
 	userName := ""
 	if n, err := strconv.ParseUint(name, 10, 32); err == nil {
@@ -102,8 +116,8 @@ func parseID(s string) uint32 {
 
 // readEntries reads a colon-separated database file from the rootfs; a
 // missing file is empty.
-func readEntries(root *pathrs.Root, path string) [][]string {
-	f, err := root.Open(path, unix.O_RDONLY)
+func readEntries(open func(name string) (*os.File, error), path string) [][]string {
+	f, err := open(path)
 	if err != nil {
 		return nil
 	}

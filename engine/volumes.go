@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"sort"
 
 	"github.com/tincan/tincan/errdefs"
+	"github.com/tincan/tincan/storage"
 )
 
 var volumeName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -66,4 +69,55 @@ func (s *Store) RemoveVolume(name string) error {
 		}
 	}
 	return os.RemoveAll(dir)
+}
+
+// AnonymousVolumeName names a volume made for a -v with only a container
+// path or for an image VOLUME, as docker does: 64 random hex digits.
+func AnonymousVolumeName() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// prepareVolumes creates the volumes rec mounts that do not exist yet and
+// fills each empty one with what the container's root filesystem (view)
+// has at its mount point, as docker does for a new volume. It returns the
+// volumes it created, for the caller to remove if the create fails.
+func (s *Store) prepareVolumes(rec *Record, view storage.Layered) (created []string, err error) {
+	for _, m := range rec.Config.Mounts {
+		if !m.Volume {
+			continue
+		}
+		if !volumeName.MatchString(m.Source) {
+			return created, errdefs.InvalidArgument("invalid volume name %q", m.Source)
+		}
+		if _, err := os.Stat(filepath.Join(s.volumesDir(), m.Source)); errors.Is(err, os.ErrNotExist) {
+			created = append(created, m.Source)
+		}
+		dir, err := s.VolumePath(m.Source)
+		if err != nil {
+			return created, err
+		}
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return created, fmt.Errorf("volume %s: %w", m.Source, err)
+		}
+		if len(ents) > 0 {
+			continue
+		}
+		if _, err := view.CopyDir(m.Destination, dir); err != nil {
+			return created, fmt.Errorf("fill volume %s with the content of %s: %w", m.Source, m.Destination, err)
+		}
+	}
+	return created, nil
+}
+
+// removeAnonymousVolumes removes the anonymous volumes of a removed
+// container (rm -v, --rm).
+func (s *Store) removeAnonymousVolumes(rec *Record) {
+	for _, m := range rec.Config.Mounts {
+		if m.Volume && m.Anonymous {
+			s.RemoveVolume(m.Source)
+		}
+	}
 }

@@ -26,5 +26,6 @@
 // passes an InUse function to Remove and Prune.
 //
 // It does not run containers: the engine asks Get for an image, Unpack
-// for its layer directories and ResolveRunConfig for what to run.
+// for its layer directories and ResolveRunConfig for what to run, and
+// records the container under Use, so that Remove never misses it.
 package image

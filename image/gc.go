@@ -17,6 +17,27 @@ import (
 // its blobs and snapshots stay.
 type InUse func(id digest.Digest) bool
 
+// Use makes a container's use of image id visible without a race with
+// Remove: record (the caller's write of what its InUse function reads)
+// runs under the metadata lock, once the image is found to exist. Remove
+// asks InUse under the same lock, so an image is either removed before
+// the container records it (Use fails, NotFound) or kept because of it;
+// and the collector keeps the snapshots of every image record.
+func (s *Store) Use(id digest.Digest, record func() error) error {
+	unlock, err := s.lockMeta()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := s.readImage(id); err != nil {
+		if errdefs.IsNotFound(err) {
+			return errdefs.NotFound("image %s was removed while the container was being created", ShortID(id))
+		}
+		return err
+	}
+	return record()
+}
+
 // RemoveResult is what Remove did.
 type RemoveResult struct {
 	// Untagged are the names removed.

@@ -44,7 +44,7 @@ func (s *Store) Get(ctx context.Context, ref string, policy PullPolicy, opts Pul
 			return img, err
 		}
 		if policy == PullNever {
-			return nil, errdefs.NotFound("image %s not found locally (--pull never)", ref)
+			return nil, errdefs.NotFound("image %s: not found locally (--pull never)", ref)
 		}
 	}
 	img, _, err := s.Pull(ctx, ref, opts)
@@ -81,7 +81,9 @@ type RunOverrides struct {
 // RunConfig is what a container runs, the image config and the overrides
 // merged by docker's rules.
 type RunConfig struct {
-	// Args is entrypoint + cmd.
+	// Entrypoint and Cmd are what runs, Args the two joined.
+	Entrypoint []string
+	Cmd        []string
 	Args       []string
 	Env        []string
 	WorkingDir string
@@ -112,6 +114,8 @@ func ResolveRunConfig(cfg ocispec.ImageConfig, o RunOverrides) (RunConfig, error
 		cmd = o.Cmd
 	}
 	rc := RunConfig{
+		Entrypoint: slices.Clone(entrypoint),
+		Cmd:        slices.Clone(cmd),
 		Args:       append(slices.Clone(entrypoint), cmd...),
 		WorkingDir: firstNonEmpty(o.WorkingDir, cfg.WorkingDir, "/"),
 		User:       firstNonEmpty(o.User, cfg.User),
@@ -119,7 +123,7 @@ func ResolveRunConfig(cfg ocispec.ImageConfig, o RunOverrides) (RunConfig, error
 		Labels:     maps.Clone(cfg.Labels),
 	}
 	if len(rc.Args) == 0 {
-		return rc, errdefs.InvalidArgument("no command: the image has no Entrypoint or Cmd, give one after the image name")
+		return rc, errdefs.InvalidArgument("no command specified: the image has no Entrypoint or Cmd; give one after the image name")
 	}
 	rc.Env = mergeEnv(cfg.Env, o.Env)
 	rc.ExposedPorts = slices.Sorted(maps.Keys(cfg.ExposedPorts))

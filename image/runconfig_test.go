@@ -2,6 +2,7 @@ package image
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -32,6 +33,9 @@ func TestResolveRunConfig(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(rc.Args, tc.args) {
 			t.Errorf("%s: args %q, %v; want %q", tc.name, rc.Args, err, tc.args)
 		}
+		if joined := append(append([]string{}, rc.Entrypoint...), rc.Cmd...); !reflect.DeepEqual(joined, tc.args) {
+			t.Errorf("%s: entrypoint %q + cmd %q, want %q", tc.name, rc.Entrypoint, rc.Cmd, tc.args)
+		}
 	}
 	rc, err := ResolveRunConfig(img, RunOverrides{Env: []string{"B=3", "C=4"}, WorkingDir: "/tmp", User: "0", StopSignal: "SIGKILL"})
 	if err != nil {
@@ -47,8 +51,16 @@ func TestResolveRunConfig(t *testing.T) {
 	if rc.WorkingDir != "/" || !reflect.DeepEqual(rc.Env, []string{defaultPath}) || rc.User != "" || rc.StopSignal != "" {
 		t.Fatalf("defaults: %+v", rc)
 	}
-	if _, err := ResolveRunConfig(ocispec.ImageConfig{}, RunOverrides{}); !errdefs.IsInvalidArgument(err) {
+	if _, err := ResolveRunConfig(ocispec.ImageConfig{}, RunOverrides{}); !errdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "no command specified") {
 		t.Fatalf("no command: %v", err)
+	}
+	// --entrypoint "" with no arguments leaves nothing to run either.
+	if _, err := ResolveRunConfig(img, RunOverrides{Entrypoint: []string{}, EntrypointSet: true}); !errdefs.IsInvalidArgument(err) {
+		t.Fatalf("cleared entrypoint, no args: %v", err)
+	}
+	rc, _ = ResolveRunConfig(img, RunOverrides{Cmd: []string{"mine"}})
+	if !reflect.DeepEqual(rc.Entrypoint, []string{"/entry"}) || !reflect.DeepEqual(rc.Cmd, []string{"mine"}) {
+		t.Fatalf("entrypoint %q cmd %q, want [/entry] [mine]", rc.Entrypoint, rc.Cmd)
 	}
 	for in, want := range map[string]PullPolicy{"": PullMissing, "always": PullAlways, "never": PullNever, "missing": PullMissing} {
 		if got, err := ParsePullPolicy(in); err != nil || got != want {

@@ -10,6 +10,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 pkgs="busybox-static gcc libc6-dev make jq curl unzip runc crun"
+# ps(1) for `tincan top` and `tincan-oci ps` (minimal Debian images lack it).
+pkgs="$pkgs procps"
 # The engines of tests/engines (docker.io brings dockerd; it and the ctr
 # tests use containerd and its runc v2 shim; podman runs containers with conmon).
 pkgs="$pkgs containerd podman conmon docker.io"

@@ -15,6 +15,12 @@
 // system calls relative to that directory. Decompress detects gzip and
 // zstd streams.
 //
+// Layered reads a stack of layer directories as the overlay of them would
+// show it (whiteouts, opaque directories, symlinks resolved inside), for
+// what must be read before a container's overlay is mounted: its
+// /etc/passwd, the content that fills a new volume. CopyTree copies a
+// snapshot exactly (the native snapshotter's first step).
+//
 // This package does not know about registries, manifests or digests
 // (package image does), and it does not mount anything: the container's
 // init stacks the directories Layers returns.

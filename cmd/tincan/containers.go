@@ -84,9 +84,9 @@ func (c *cli) psCommand() *cobra.Command {
 				return json.NewEncoder(os.Stdout).Encode(shown)
 			default:
 				w := tabwriter.NewWriter(os.Stdout, 3, 1, 3, ' ', 0)
-				fmt.Fprintln(w, "CONTAINER ID\tROOTFS\tCOMMAND\tCREATED\tSTATUS\tNAMES")
+				fmt.Fprintln(w, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tNAMES")
 				for _, r := range shown {
-					fmt.Fprintf(w, "%s\t%s\t%q\t%s\t%s\t%s\n", r.ID[:12], r.Rootfs, truncate(r.Command, 30),
+					fmt.Fprintf(w, "%s\t%s\t%q\t%s\t%s\t%s\n", r.ID[:12], r.Image, truncate(r.Command, 30),
 						ago(r.Created), r.Status, r.Name)
 				}
 				return w.Flush()
@@ -102,9 +102,11 @@ func (c *cli) psCommand() *cobra.Command {
 
 // psRow is one container in ps output.
 type psRow struct {
-	ID       string            `json:"id"`
-	Name     string            `json:"name"`
-	Rootfs   string            `json:"rootfs"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Image is the image as typed at run, or the --rootfs directory.
+	Image    string            `json:"image"`
+	Rootfs   string            `json:"rootfs,omitempty"`
 	Command  string            `json:"command"`
 	Created  time.Time         `json:"created"`
 	State    engine.State      `json:"state"`
@@ -115,9 +117,12 @@ type psRow struct {
 }
 
 func newPSRow(r *engine.Record, st engine.State) psRow {
-	row := psRow{ID: r.ID, Name: r.Name, Rootfs: r.Config.Rootfs,
+	row := psRow{ID: r.ID, Name: r.Name, Image: r.Config.Image, Rootfs: r.Config.Rootfs,
 		Command: strings.Join(append(append([]string{}, r.Config.Entrypoint...), r.Config.Cmd...), " "),
 		Created: r.Created, State: st, ExitCode: r.ExitCode, Labels: r.Config.Labels}
+	if row.Image == "" {
+		row.Image = r.Config.Rootfs
+	}
 	switch st {
 	case engine.StateRunning:
 		row.Status, row.Pid = "Up "+since(r.StartedAt), r.Pid
@@ -218,9 +223,10 @@ func (c *cli) logsCommand() *cobra.Command {
 func (c *cli) attachCommand() *cobra.Command {
 	var noStdin bool
 	cmd := &cobra.Command{
-		Use:   "attach [flags] CONTAINER",
-		Short: "Attach to a running container's input and output",
-		Args:  cobra.ExactArgs(1),
+		Use:     "attach [flags] CONTAINER",
+		Short:   "Attach to a running container's input and output",
+		Example: "  tincan attach web             # its output from now on; exits with its status\n  tincan attach --no-stdin web",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rec, err := c.store.Find(args[0])
 			if err != nil {
@@ -339,24 +345,18 @@ func (c *cli) rmCommand() *cobra.Command {
 func (c *cli) restartCommand() *cobra.Command {
 	var timeout int
 	cmd := &cobra.Command{
-		Use:   "restart [flags] CONTAINER...",
-		Short: "Stop and start containers",
-		Args:  cobra.MinimumNArgs(1),
+		Use:     "restart [flags] CONTAINER...",
+		Short:   "Stop and start containers",
+		Example: "  tincan restart web\n  tincan restart -t 0 web   # kill it at once, then start it",
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var t *int
 			if cmd.Flags().Changed("time") {
 				t = &timeout
 			}
 			return forEach(args, func(ref string) error {
-				rec, err := c.store.Stop(ref, t)
-				if err != nil {
-					return err
-				}
-				if rec, err = c.store.Load(rec.ID); err != nil {
-					return err
-				}
-				rec.RestartCount++
-				return c.store.StartMonitor(rec, false, c.debug, nil)
+				_, err := c.store.Restart(ref, t, c.debug)
+				return err
 			})
 		},
 	}
@@ -366,9 +366,10 @@ func (c *cli) restartCommand() *cobra.Command {
 
 func (c *cli) waitCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "wait CONTAINER...",
-		Short: "Wait for containers to exit and print their exit status",
-		Args:  cobra.MinimumNArgs(1),
+		Use:     "wait CONTAINER...",
+		Short:   "Wait for containers to exit and print their exit status",
+		Example: "  tincan wait job",
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, ref := range args {
 				code, err := c.store.Wait(ref)
@@ -384,9 +385,10 @@ func (c *cli) waitCommand() *cobra.Command {
 
 func (c *cli) renameCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "rename CONTAINER NEW_NAME",
-		Short: "Rename a container",
-		Args:  cobra.ExactArgs(2),
+		Use:     "rename CONTAINER NEW_NAME",
+		Short:   "Rename a container",
+		Example: "  tincan rename web web-old",
+		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.store.Rename(args[0], args[1])
 		},
@@ -395,9 +397,10 @@ func (c *cli) renameCommand() *cobra.Command {
 
 func (c *cli) pruneCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "prune",
-		Short: "Remove every stopped container",
-		Args:  cobra.NoArgs,
+		Use:     "prune",
+		Short:   "Remove every stopped container",
+		Example: "  tincan prune   # prints the ids it removed",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ids, err := c.store.Prune()
 			for _, id := range ids {

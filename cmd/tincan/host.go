@@ -14,9 +14,10 @@ import (
 func (c *cli) infoCommand() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "info",
-		Short: "Show what this host supports and where tincan keeps its state",
-		Args:  cobra.NoArgs,
+		Use:     "info",
+		Short:   "Show what this host supports and where tincan keeps its state",
+		Example: "  tincan info\n  tincan info --format json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			checks := engine.HostChecks()
 			if format == "json" {
@@ -34,9 +35,10 @@ func (c *cli) infoCommand() *cobra.Command {
 
 func (c *cli) checkCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "check",
-		Short: "Check the host's prerequisites; exit 1 if a required one is missing",
-		Args:  cobra.NoArgs,
+		Use:     "check",
+		Short:   "Check the host's prerequisites; exit 1 if a required one is missing",
+		Example: "  tincan check && echo ready",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			checks := engine.HostChecks()
 			printChecks(checks)

@@ -27,10 +27,9 @@ func (c *cli) images() (*image.Store, error) {
 	return s, nil
 }
 
-// imageInUse tells the image store which images containers use, so that
-// rmi and prune keep them. Containers do not record an image yet (they
-// run from --rootfs); when engine records one, look it up here.
-func (c *cli) imageInUse() image.InUse { return nil }
+// imageInUse tells the image store which images containers (running or
+// not) use, so that rmi and prune keep them.
+func (c *cli) imageInUse() image.InUse { return c.store.UsesImage }
 
 // progressMode is the reporting of pull, push and load: bars on a
 // terminal, lines otherwise, nothing with --quiet.

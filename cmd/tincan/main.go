@@ -1,6 +1,7 @@
 // Command tincan is a daemonless, docker-like command line for running
-// containers: `tincan run --rootfs DIR cmd`, detached containers with
-// logs, ps/stop/kill/rm/exec/inspect, volumes. It drives tincan's runtime
+// containers: `tincan run IMAGE [cmd]` (or `--rootfs DIR cmd`), images
+// (pull, push, images, rmi, ...), detached containers with logs,
+// ps/stop/kill/rm/exec/inspect, volumes. It drives tincan's runtime
 // packages in-process; a small monitor process (this binary, "tincan
 // monitor") stays with each running container.
 //

@@ -20,10 +20,11 @@ func execute(args []string) int {
 	root := &cobra.Command{
 		Use:   "tincan",
 		Short: "Run containers, daemonless",
-		Long: `tincan runs Linux containers from a root filesystem directory, like docker
-and podman but without a daemon: each running container has a small monitor
-process that keeps its output and exit status.`,
-		Example: `  tincan run --rootfs ./rootfs echo hello
+		Long: `tincan runs Linux containers from images (or a root filesystem directory),
+like docker and podman but without a daemon: each running container has a
+small monitor process that keeps its output and exit status.`,
+		Example: `  tincan run busybox echo hello
+  tincan run --rootfs ./rootfs echo hello
   tincan run -d --name web --rootfs ./rootfs httpd -f -p 8080
   tincan logs -f web
   tincan exec -it web sh
@@ -42,6 +43,7 @@ process that keeps its output and exit status.`,
 		c.stopCommand(), c.killCommand(), c.rmCommand(), c.restartCommand(), c.waitCommand(),
 		c.renameCommand(), c.pruneCommand(), c.inspectCommand(), c.volumeCommand(),
 		c.infoCommand(), c.checkCommand(),
+		c.execCommand(), c.topCommand(), c.statsCommand(), c.pauseCommand(), c.unpauseCommand(),
 		c.imagesCommand(), c.imageCommand(), c.pullCommand(), c.pushCommand(), c.tagCommand(), c.rmiCommand(),
 		c.historyCommand(), c.saveCommand(), c.loadCommand(), c.loginCommand(), c.logoutCommand(),
 	)

@@ -1,8 +1,7 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"context"
 	"os"
 	"strings"
 
@@ -10,12 +9,13 @@ import (
 
 	"github.com/tincan/tincan/engine"
 	"github.com/tincan/tincan/errdefs"
+	"github.com/tincan/tincan/image"
 )
 
 // runFlags are the flags of run (and create).
 type runFlags struct {
 	name, rootfs, workdir, user, hostname, network, memory, memorySwap string
-	stopSignal, entrypoint                                             string
+	stopSignal, entrypoint, pull                                       string
 	detach, rm, interactive, tty, readOnly, privileged, init, rootfsRW bool
 	cpus                                                               float64
 	cpuShares                                                          uint64
@@ -29,7 +29,8 @@ func (f *runFlags) define(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.SetInterspersed(false) // flags after the command belong to it
 	fl.StringVar(&f.name, "name", "", "name of the container (generated when empty)")
-	fl.StringVar(&f.rootfs, "rootfs", "", "root filesystem directory to run (on a copy-on-write overlay)")
+	fl.StringVar(&f.rootfs, "rootfs", "", "root filesystem directory to run (on a copy-on-write overlay) instead of an image")
+	fl.StringVar(&f.pull, "pull", "missing", "when to pull the image: always, missing or never")
 	fl.BoolVar(&f.rootfsRW, "rootfs-rw", false, "run directly on --rootfs, writing to it (no overlay)")
 	fl.BoolVarP(&f.detach, "detach", "d", false, "run in the background and print the container id")
 	fl.BoolVar(&f.rm, "rm", false, "remove the container when it exits")
@@ -69,13 +70,20 @@ func (f *runFlags) config(cmd *cobra.Command, args []string) (engine.RunConfig, 
 		CapAdd: f.capAdd, CapDrop: f.capDrop, Privileged: f.privileged, Init: f.init,
 		StopSignal: f.stopSignal, Network: f.network, AutoRemove: f.rm,
 	}
-	if f.rootfs == "" {
-		if len(args) > 0 {
-			return c, errdefs.InvalidArgument("images are not supported yet: use --rootfs DIR (got %q)", args[0])
+	switch {
+	case f.rootfs != "":
+		// With --rootfs every argument is the command.
+		if cmd.Flags().Changed("pull") {
+			return c, errdefs.InvalidArgument("--pull applies to images, not to --rootfs %s: give an image or --rootfs, not both", f.rootfs)
 		}
-		return c, errdefs.InvalidArgument("no root filesystem: use --rootfs DIR")
+		c.Cmd = args
+	case f.rootfsRW:
+		return c, errdefs.InvalidArgument("--rootfs-rw needs --rootfs DIR (a container from an image always runs on its own overlay)")
+	case len(args) == 0:
+		return c, errdefs.InvalidArgument("no image: tincan run [flags] IMAGE [COMMAND...], or --rootfs DIR COMMAND...")
+	default:
+		c.Image, c.Cmd = args[0], args[1:]
 	}
-	c.Cmd = args
 	if cmd.Flags().Changed("entrypoint") {
 		c.Entrypoint = []string{}
 		if f.entrypoint != "" {
@@ -99,7 +107,7 @@ func (f *runFlags) config(cmd *cobra.Command, args []string) (engine.RunConfig, 
 	}
 	c.Env = append(c.Env, vals...)
 	for _, v := range f.volumes {
-		m, err := engine.ParseVolume(v, anonymousVolumeName)
+		m, err := engine.ParseVolume(v, engine.AnonymousVolumeName)
 		if err != nil {
 			return c, err
 		}
@@ -167,30 +175,50 @@ func (f *runFlags) config(cmd *cobra.Command, args []string) (engine.RunConfig, 
 	return c, nil
 }
 
-// anonymousVolumeName names the volume of a -v with only a container
-// path, as docker does: 64 random hex digits.
-func anonymousVolumeName() string {
-	var b [32]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 func (c *cli) runCommand() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
-		Use:   "run [flags] --rootfs DIR COMMAND [ARG...]",
+		Use:   "run [flags] IMAGE [COMMAND [ARG...]]",
 		Short: "Run a command in a new container",
-		Example: `  tincan run --rootfs ./rootfs echo hello           # prints hello, exits with its status
-  tincan run --rm -it --rootfs ./rootfs sh            # an interactive shell, removed on exit
-  tincan run -d --name web --rootfs ./rootfs httpd -f -p 8080
-  tincan run --memory 64m --pids-limit 100 --cap-drop ALL --rootfs ./rootfs sh -c 'id'
+		Long: `Run a command in a new container, from an image (pulled when missing, see
+--pull; its entrypoint, command, environment, working directory, user,
+stop signal, labels and volumes apply, the run's flags and arguments
+override them as with docker) or from a root filesystem directory:
+"tincan run [flags] --rootfs DIR COMMAND [ARG...]". Either way the
+container writes to a copy-on-write layer of its own, removed with it.`,
+		Example: `  tincan run busybox echo hello                      # prints hello, exits with its status
+  tincan run --rm -it alpine sh                      # an interactive shell, removed on exit
+  tincan run -d --name web --pull always registry.example:5000/web
+  tincan run --entrypoint /bin/sh busybox -c 'id'
+  tincan run --rootfs ./rootfs echo hello            # a directory instead of an image
+  tincan run --memory 64m --pids-limit 100 --cap-drop ALL busybox sh -c 'id'
   tincan run -v /srv/data:/data:ro -e MODE=prod --rootfs ./rootfs ./app`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			conf, err := f.config(cmd, args)
 			if err != nil {
 				return err
 			}
-			return c.run(f.name, conf, f.detach)
+			opts := engine.CreateOptions{Name: f.name, Config: conf, Seccomp: seccompFor(conf.Seccomp), Warn: warn}
+			if conf.Image != "" {
+				policy, err := image.ParsePullPolicy(f.pull)
+				if err != nil {
+					return err
+				}
+				imgs, err := c.images()
+				if err != nil {
+					return err
+				}
+				// Pull progress on a terminal only: run's output is the
+				// container's.
+				mode := image.ProgressQuiet
+				if isTerminal(os.Stderr) {
+					mode = image.ProgressAuto
+				}
+				progress := image.NewProgress(os.Stderr, mode)
+				opts.Image = &engine.ImageSource{Store: imgs, Pull: policy,
+					PullOptions: image.PullOptions{Progress: progress}}
+			}
+			return c.run(cmd.Context(), opts, f.detach)
 		},
 	}
 	f.define(cmd)
@@ -198,10 +226,12 @@ func (c *cli) runCommand() *cobra.Command {
 }
 
 // run creates the container and runs it, attached or detached.
-func (c *cli) run(name string, conf engine.RunConfig, detach bool) error {
-	rec, err := c.store.Create(engine.CreateOptions{
-		Name: name, Config: conf, Seccomp: seccompFor(conf.Seccomp), Warn: warn,
-	})
+func (c *cli) run(ctx context.Context, opts engine.CreateOptions, detach bool) error {
+	rec, err := c.store.Create(ctx, opts)
+	if opts.Image != nil {
+		// The pull's bars are done: what follows is the container's.
+		opts.Image.PullOptions.Progress.Wait()
+	}
 	if err != nil {
 		return err
 	}

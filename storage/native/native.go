@@ -75,7 +75,7 @@ func (s *Snapshotter) Apply(ctx context.Context, key string, parents []string, d
 	if parent == "" {
 		err = os.Mkdir(rootfs, 0o755)
 	} else {
-		err = copyTree(filepath.Join(s.dir(parent), "rootfs"), rootfs)
+		err = storage.CopyTree(filepath.Join(s.dir(parent), "rootfs"), rootfs)
 	}
 	if err != nil {
 		return fail(fmt.Errorf("prepare snapshot %s: %w", key, err))

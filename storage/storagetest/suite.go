@@ -44,6 +44,7 @@ func Run(t *testing.T, f Factory) {
 		{"IDMapping", testIDMapping},
 		{"ConcurrentApply", testConcurrentApply},
 		{"ListRemoveCleanup", testListRemove},
+		{"LayeredView", testLayered},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })

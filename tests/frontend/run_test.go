@@ -150,7 +150,9 @@ func TestStopUsesStopSignalThenKills(t *testing.T) {
 	e := newEnv(t)
 	// A shell trapping USR1 exits 42 on the configured stop signal.
 	e.must("run", "-d", "--name", "polite", "--stop-signal", "USR1", "--rootfs", e.rootfs,
-		"sh", "-c", "trap 'exit 42' USR1; while true; do sleep 0.1; done")
+		"sh", "-c", "trap 'exit 42' USR1; touch /tmp/ready; while true; do sleep 0.1; done")
+	// A signal before the trap is set would be lost (PID 1 ignores it).
+	eventually(t, "the trap to be set", func() bool { return e.tincan("exec", "polite", "test", "-e", "/tmp/ready").code == 0 })
 	e.must("stop", "polite")
 	if code := strings.TrimSpace(e.must("wait", "polite").stdout); code != "42" {
 		t.Fatalf("stop-signal: exit %s, want 42", code)

@@ -1,4 +1,4 @@
-package native
+package storage
 
 import (
 	"errors"
@@ -6,30 +6,41 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
 type devIno struct{ dev, ino uint64 }
 
-// copier copies a snapshot tree exactly: owners, modes, xattrs, times,
-// device numbers and hardlinks. The source is a snapshot of ours, never
-// changed after it was committed, so walking it by path with lstat is safe.
+// copier copies trees exactly: owners, modes, xattrs, times, device
+// numbers and hardlinks. The sources are snapshots of ours, never changed
+// after they were committed, so walking them by path with lstat is safe;
+// the destinations are directories it creates itself.
 type copier struct {
 	links    map[devIno]string
-	dirs     []dirTimes
+	dirs     []copiedDir
 	noClone  bool
 	xattrBuf []byte
+	// skipXattr drops xattrs that describe the source's layering (the
+	// overlay.* markers of a layer directory) rather than the file.
+	skipXattr func(name string) bool
 }
 
-type dirTimes struct {
+type copiedDir struct {
 	path string
 	ts   []unix.Timespec
 }
 
-// copyTree makes dst (which must not exist) a copy of the tree src.
-func copyTree(src, dst string) error {
-	c := &copier{links: make(map[devIno]string), xattrBuf: make([]byte, 4096)}
+func newCopier() *copier {
+	return &copier{links: make(map[devIno]string), xattrBuf: make([]byte, 4096)}
+}
+
+// CopyTree makes dst (which must not exist) an exact copy of the tree
+// src: what the native snapshotter does to start a snapshot from its
+// parent.
+func CopyTree(src, dst string) error {
+	c := newCopier()
 	var st unix.Stat_t
 	if err := unix.Lstat(src, &st); err != nil {
 		return fmt.Errorf("stat %s: %w", src, err)
@@ -37,6 +48,12 @@ func copyTree(src, dst string) error {
 	if err := c.copy(src, dst, &st); err != nil {
 		return err
 	}
+	return c.finish()
+}
+
+// finish sets the directories' times, deepest first, once nothing is
+// added to them any more.
+func (c *copier) finish() error {
 	for i := len(c.dirs) - 1; i >= 0; i-- {
 		d := c.dirs[i]
 		if err := unix.UtimesNanoAt(unix.AT_FDCWD, d.path, d.ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
@@ -47,16 +64,30 @@ func copyTree(src, dst string) error {
 }
 
 func (c *copier) copy(src, dst string, st *unix.Stat_t) error {
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFDIR:
-		if err := unix.Mkdir(dst, 0o700); err != nil {
-			return fmt.Errorf("mkdir %s: %w", dst, err)
-		}
-		if err := c.meta(src, dst, st); err != nil {
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		if err := c.mkdir(src, dst, st); err != nil {
 			return err
 		}
-		c.dirs = append(c.dirs, dirTimes{path: dst, ts: []unix.Timespec{st.Atim, st.Mtim}})
 		return c.children(src, dst)
+	}
+	return c.leaf(src, dst, st)
+}
+
+// mkdir makes dst a directory with src's attributes (times at finish).
+func (c *copier) mkdir(src, dst string, st *unix.Stat_t) error {
+	if err := unix.Mkdir(dst, 0o700); err != nil {
+		return fmt.Errorf("mkdir %s: %w", dst, err)
+	}
+	if err := c.meta(src, dst, st); err != nil {
+		return err
+	}
+	c.dirs = append(c.dirs, copiedDir{path: dst, ts: []unix.Timespec{st.Atim, st.Mtim}})
+	return nil
+}
+
+// leaf copies anything but a directory.
+func (c *copier) leaf(src, dst string, st *unix.Stat_t) error {
+	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		if st.Nlink > 1 {
 			id := devIno{uint64(st.Dev), st.Ino}
@@ -95,14 +126,9 @@ func (c *copier) copy(src, dst string, st *unix.Stat_t) error {
 }
 
 func (c *copier) children(src, dst string) error {
-	d, err := os.Open(src)
+	names, err := readNames(src)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", src, err)
-	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
-	if err != nil {
-		return fmt.Errorf("read %s: %w", src, err)
+		return err
 	}
 	for _, name := range names {
 		s, t := filepath.Join(src, name), filepath.Join(dst, name)
@@ -115,6 +141,19 @@ func (c *copier) children(src, dst string) error {
 		}
 	}
 	return nil
+}
+
+func readNames(dir string) ([]string, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dir, err)
+	}
+	return names, nil
 }
 
 // copyFile copies contents with a reflink when the filesystem has them,
@@ -172,6 +211,9 @@ func (c *copier) xattrs(src, dst string) error {
 		return fmt.Errorf("list xattrs of %s: %w", src, err)
 	}
 	for _, name := range splitNames(c.xattrBuf[:n]) {
+		if c.skipXattr != nil && c.skipXattr(name) {
+			continue
+		}
 		size, err := unix.Lgetxattr(src, name, nil)
 		if err != nil {
 			return fmt.Errorf("get xattr %s of %s: %w", name, src, err)
@@ -189,13 +231,9 @@ func (c *copier) xattrs(src, dst string) error {
 
 func splitNames(buf []byte) []string {
 	var names []string
-	start := 0
-	for i, b := range buf {
-		if b == 0 {
-			if i > start {
-				names = append(names, string(buf[start:i]))
-			}
-			start = i + 1
+	for _, n := range strings.Split(string(buf), "\x00") {
+		if n != "" {
+			names = append(names, n)
 		}
 	}
 	return names
