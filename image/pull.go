@@ -231,7 +231,10 @@ func (s *Store) fetchLayers(ctx context.Context, repo *repository, img *Image, o
 			cancel()
 		}
 	}
-	return firstError(append(errs, applyErr))
+	if err := firstError(append(errs, applyErr)); err != nil {
+		return err
+	}
+	return s.settle(chain)
 }
 
 // firstError prefers a real failure over the cancellations it caused.

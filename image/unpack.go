@@ -103,6 +103,9 @@ func (s *Store) unpackLocked(ctx context.Context, img *Image) ([]string, error) 
 			return nil, err
 		}
 	}
+	if err := s.settle(chain); err != nil {
+		return nil, err
+	}
 	return s.snap.Layers(chain[len(chain)-1].Encoded())
 }
 
@@ -129,4 +132,14 @@ func (s *Store) warn(msg string) {
 	if s.Warn != nil {
 		s.Warn(msg)
 	}
+}
+
+// settle finishes the snapshots of chain (bottom first) once all exist:
+// see storage.Settler.
+func (s *Store) settle(chain []digest.Digest) error {
+	keys := make([]string, len(chain))
+	for i, c := range chain {
+		keys[i] = c.Encoded()
+	}
+	return storage.Settle(s.snap, keys...)
 }

@@ -60,6 +60,13 @@ func Apply(ctx context.Context, dir string, r io.Reader, opts ApplyOptions) (int
 	if err := a.finishDirs(); err != nil {
 		return cr.n, err
 	}
+	if a.opts.ImplicitDir != nil {
+		for _, rel := range a.implicit {
+			if !a.written[rel] { // listed later: its own attributes stand
+				a.opts.ImplicitDir(rel)
+			}
+		}
+	}
 	// What follows the end-of-archive marker (padding) belongs to the
 	// stream too: read it so the caller's digest covers all of it.
 	if _, err := io.CopyBuffer(io.Discard, cr, a.buf); err != nil {
@@ -90,6 +97,9 @@ type applier struct {
 	root    *pathrs.Root
 	opts    ApplyOptions
 	written map[string]bool // entries this layer wrote, by cleaned name
+	// implicit are the directories created for entries whose parents the
+	// tar had not listed (yet), while there were Lowers.
+	implicit []string
 	dirs    []dirTimes
 	buf     []byte
 

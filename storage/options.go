@@ -45,6 +45,13 @@ type ApplyOptions struct {
 	// mode from the first lower that has it, so the merged view keeps
 	// them.
 	Lowers []string
+	// ImplicitDir (set by the overlay snapshotter) is told, at the end of
+	// a successful Apply, each directory the layer created implicitly and
+	// never listed, when it had Lowers. A lower may still
+	// be unpacking (layers unpack in parallel while they download), so the
+	// attributes taken from them are settled again once every lower is
+	// complete (see SettleImplicit).
+	ImplicitDir func(rel string)
 }
 
 func (o *ApplyOptions) warn(format string, args ...any) {

@@ -19,6 +19,10 @@ type Record struct {
 	// Lowers are the ancestors' keys, parent first (overlay only), so
 	// Layers needs one read, not one per ancestor.
 	Lowers []string `json:"lowers,omitempty"`
+	// Implicit are directories the layer created without listing them,
+	// still to be settled against the complete lowers (overlay only;
+	// emptied by the snapshotter's Settle).
+	Implicit []string `json:"implicit,omitempty"`
 }
 
 // ReadRecord reads the record of the snapshot directory dir.
@@ -47,6 +51,31 @@ func WriteRecord(dir string, r Record) error {
 	}
 	if err := os.WriteFile(filepath.Join(dir, recordFile), data, 0o644); err != nil {
 		return fmt.Errorf("write snapshot record: %w", err)
+	}
+	return nil
+}
+
+// ReplaceRecord rewrites the record of the committed snapshot directory
+// dir atomically (a temporary file renamed over it).
+func ReplaceRecord(dir string, r Record) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+recordFile+"-*")
+	if err != nil {
+		return fmt.Errorf("rewrite snapshot record: %w", err)
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, recordFile))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("rewrite snapshot record: %w", err)
 	}
 	return nil
 }

@@ -44,6 +44,28 @@ type Snapshotter interface {
 	Cleanup() error
 }
 
+// Settler is a Snapshotter whose Apply may run before the parents are
+// complete (overlay: layers unpack in parallel as they download). Settle
+// finishes snapshot key against its now complete parents; call it for
+// every layer of a chain, bottom first, before the chain is used.
+type Settler interface {
+	Settle(key string) error
+}
+
+// Settle settles keys (bottom layer first) when s needs it.
+func Settle(s Snapshotter, keys ...string) error {
+	st, ok := s.(Settler)
+	if !ok {
+		return nil
+	}
+	for _, k := range keys {
+		if err := st.Settle(k); err != nil {
+			return fmt.Errorf("settle snapshot %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
 // Info describes a snapshot.
 type Info struct {
 	// Key is the snapshot's name (the layer's chain ID).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -68,18 +69,12 @@ func (a *applier) mkdirImplicit(rel string) (*os.File, error) {
 // implicitAttrs gives the new directory rel (name in dfd) the owner and
 // mode of the same path in the first lower layer that has it.
 func (a *applier) implicitAttrs(dfd int, name, rel string) error {
-	mode, uid, gid := uint32(0o755), -1, -1
-	for _, lower := range a.opts.Lowers {
-		st, found, err := statBeneath(lower, rel)
-		if err != nil || !found {
-			continue
-		}
-		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			mode, uid, gid = st.Mode&0o7777, int(st.Uid), int(st.Gid)
-		}
-		break // the topmost lower with the path decides
+	if len(a.opts.Lowers) > 0 {
+		a.implicit = append(a.implicit, rel)
 	}
-	if uid < 0 {
+	mode, uid, gid, found := lowerDirAttrs(a.opts.Lowers, rel)
+	if !found {
+		mode = 0o755
 		var err error
 		if uid, err = mapID(0, a.opts.UIDMap); err != nil {
 			return err
@@ -93,6 +88,62 @@ func (a *applier) implicitAttrs(dfd int, name, rel string) error {
 	}
 	if err := unix.Fchmodat(dfd, name, mode, 0); err != nil {
 		return fmt.Errorf("chmod %s: %w", rel, err)
+	}
+	return nil
+}
+
+// lowerDirAttrs returns the mode and owner of directory rel in the topmost
+// of lowers that has the path; found is false when none has it, or when
+// the topmost has something else there (then the layer's own directory
+// hides it and keeps the defaults).
+func lowerDirAttrs(lowers []string, rel string) (mode uint32, uid, gid int, found bool) {
+	for _, lower := range lowers {
+		st, ok, err := statBeneath(lower, rel)
+		if err != nil || !ok {
+			continue
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return 0, 0, 0, false
+		}
+		return st.Mode & 0o7777, int(st.Uid), int(st.Gid), true
+	}
+	return 0, 0, 0, false
+}
+
+// SettleImplicit gives each directory of rels (relative to dir, created
+// implicitly by a layer applied with Lowers) the owner and mode it has in
+// the topmost of lowers, now that they are complete. Directories no lower
+// has keep what Apply gave them.
+func SettleImplicit(dir string, rels []string, lowers []string) error {
+	root, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("settle implicit directories of %s: %w", dir, err)
+	}
+	defer unix.Close(root)
+	for _, rel := range rels {
+		mode, uid, gid, found := lowerDirAttrs(lowers, rel)
+		if !found {
+			continue
+		}
+		fd, err := unix.Openat2(root, rel, &unix.OpenHow{
+			Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC | unix.O_NOFOLLOW,
+			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS,
+		})
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
+			continue // a later entry of the layer replaced it
+		}
+		if err != nil {
+			return fmt.Errorf("settle %s in %s: %w", rel, dir, err)
+		}
+		err = unix.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
+		if err == nil {
+			// fchmod does not take O_PATH handles; the magic link does.
+			err = unix.Chmod("/proc/self/fd/"+strconv.Itoa(fd), mode)
+		}
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("settle %s in %s: %w", rel, dir, err)
+		}
 	}
 	return nil
 }

@@ -66,10 +66,8 @@ func (s *Snapshotter) Apply(ctx context.Context, key string, parents []string, d
 		rec.Parent, rec.Lowers = parents[0], parents
 	}
 	opts.Whiteouts = storage.WhiteoutOverlay
-	opts.Lowers = nil
-	for _, l := range rec.Lowers {
-		opts.Lowers = append(opts.Lowers, filepath.Join(s.dir(l), "diff"))
-	}
+	opts.Lowers = s.diffDirs(rec.Lowers)
+	opts.ImplicitDir = func(rel string) { rec.Implicit = append(rec.Implicit, rel) }
 	staging, err := storage.StagingDir(s.root)
 	if err != nil {
 		return storage.Info{}, err
@@ -94,6 +92,33 @@ func (s *Snapshotter) Apply(ctx context.Context, key string, parents []string, d
 		return fail(err)
 	}
 	return rec.Info, nil
+}
+
+func (s *Snapshotter) diffDirs(keys []string) []string {
+	dirs := make([]string, 0, len(keys))
+	for _, k := range keys {
+		dirs = append(dirs, filepath.Join(s.dir(k), "diff"))
+	}
+	return dirs
+}
+
+// Settle gives the directories snapshot key created implicitly the
+// attributes they have in its lowers, which may have been unpacking
+// while key was applied. Call it once the lowers are complete and
+// settled, bottom layer first; it does nothing the second time.
+func (s *Snapshotter) Settle(key string) error {
+	if err := storage.ValidKey(key); err != nil {
+		return err
+	}
+	rec, err := storage.ReadRecord(s.dir(key))
+	if err != nil || len(rec.Implicit) == 0 {
+		return err
+	}
+	if err := storage.SettleImplicit(filepath.Join(s.dir(key), "diff"), rec.Implicit, s.diffDirs(rec.Lowers)); err != nil {
+		return err
+	}
+	rec.Implicit = nil
+	return storage.ReplaceRecord(s.dir(key), rec)
 }
 
 // Stat reads a snapshot's record.

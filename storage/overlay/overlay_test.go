@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"archive/tar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +111,56 @@ func TestUserXattr(t *testing.T) {
 	}
 	if _, err := unix.Getxattr(filepath.Join(layers[0], "e"), "trusted.overlay.opaque", buf); err == nil {
 		t.Fatal("UserXattr wrote the trusted.* marker")
+	}
+}
+
+// TestImplicitDirsSettledAfterParents applies a child layer before its
+// parent exists, as a parallel pull may: the child's implicit directories
+// get default attributes at first, and Settle gives them the parent's, so
+// the merged view shows the parent's owner and mode. A directory the child
+// lists itself (after a file in it) keeps its own attributes.
+func TestImplicitDirsSettledAfterParents(t *testing.T) {
+	testutil.RequiresRoot(t)
+	s, err := New(filepath.Join(t.TempDir(), "overlay"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	child := storagetest.Layer(t,
+		storagetest.File("a/b/f", "x"),
+		storagetest.File("own/g", "y"),
+		storagetest.Entry{Name: "own", Type: tar.TypeDir, Mode: 0o701, UID: 9, GID: 9},
+	)
+	if _, err := s.Apply(ctx, "child", []string{"parent"}, bytesReader(child), storage.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	parent := storagetest.Layer(t,
+		storagetest.Entry{Name: "a", Type: tar.TypeDir, Mode: 0o750, UID: 1000, GID: 1001},
+		storagetest.Entry{Name: "a/b", Type: tar.TypeDir, Mode: 0o700, UID: 1002, GID: 1003},
+		storagetest.Entry{Name: "own", Type: tar.TypeDir, Mode: 0o777, UID: 5, GID: 5},
+	)
+	if _, err := s.Apply(ctx, "parent", nil, bytesReader(parent), storage.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := storage.Settle(s, "parent", "child"); err != nil {
+		t.Fatal(err)
+	}
+	root := mountView(t, s, "child")
+	for _, c := range []struct {
+		path     string
+		perm     uint32
+		uid, gid uint32
+	}{{"a", 0o750, 1000, 1001}, {"a/b", 0o700, 1002, 1003}, {"own", 0o701, 9, 9}} {
+		var st unix.Stat_t
+		if err := unix.Lstat(filepath.Join(root, c.path), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode&0o7777 != c.perm || st.Uid != c.uid || st.Gid != c.gid {
+			t.Errorf("%s: mode %#o owner %d:%d, want %#o %d:%d", c.path, st.Mode&0o7777, st.Uid, st.Gid, c.perm, c.uid, c.gid)
+		}
+	}
+	rec, err := storage.ReadRecord(filepath.Join(s.root, "child"))
+	if err != nil || len(rec.Implicit) != 0 {
+		t.Errorf("child record after Settle: implicit %v, %v; want none left", rec.Implicit, err)
 	}
 }
