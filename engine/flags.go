@@ -35,7 +35,8 @@ func ParseBytes(flag, s string) (int64, error) {
 }
 
 // ParseEnv resolves -e values: KEY=VALUE as is, KEY alone takes the
-// caller's value (and is dropped when unset), as docker does.
+// caller's value; when the caller has none it stays a bare KEY, which
+// removes KEY from the environment (the image's too), as docker does.
 func ParseEnv(values []string) ([]string, error) {
 	var out []string
 	for _, v := range values {
@@ -47,6 +48,8 @@ func ParseEnv(values []string) ([]string, error) {
 			out = append(out, v)
 		} else if val, ok := os.LookupEnv(key); ok {
 			out = append(out, key+"="+val)
+		} else {
+			out = append(out, key)
 		}
 	}
 	return out, nil

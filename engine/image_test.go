@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,5 +88,21 @@ func TestResolveUserInLayers(t *testing.T) {
 	}
 	if u, err := resolveUserInLayers(layers, "app:7"); err != nil || u.gid != 7 || u.groups != nil {
 		t.Fatalf("app:7 without a group file: %+v, %v", u, err)
+	}
+}
+
+func TestParseEnvBareKey(t *testing.T) {
+	t.Setenv("TINCAN_TEST_SET", "from-caller")
+	os.Unsetenv("TINCAN_TEST_UNSET")
+	got, err := ParseEnv([]string{"A=1", "TINCAN_TEST_SET", "TINCAN_TEST_UNSET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"A=1", "TINCAN_TEST_SET=from-caller", "TINCAN_TEST_UNSET"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ParseEnv: %q, want %q", got, want)
+	}
+	if env := mergeEnv([]string{"PATH=/bin", "TINCAN_TEST_UNSET=x"}, got); !slices.Equal(env, []string{"PATH=/bin", "A=1", "TINCAN_TEST_SET=from-caller"}) {
+		t.Errorf("mergeEnv with a bare key: %q", env)
 	}
 }

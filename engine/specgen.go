@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -150,11 +151,16 @@ func buildSpec(r *Record, in specInputs) (*specs.Spec, error) {
 	return s, nil
 }
 
-// mergeEnv applies overrides (KEY=VALUE) to base, later entries winning.
+// mergeEnv applies overrides (KEY=VALUE) to base, later entries winning;
+// a bare KEY removes KEY.
 func mergeEnv(base, overrides []string) []string {
 	out := append([]string{}, base...)
 	for _, kv := range overrides {
-		key, _, _ := strings.Cut(kv, "=")
+		key, _, set := strings.Cut(kv, "=")
+		if !set {
+			out = slices.DeleteFunc(out, func(e string) bool { k, _, _ := strings.Cut(e, "="); return k == key })
+			continue
+		}
 		replaced := false
 		for i, e := range out {
 			if k, _, _ := strings.Cut(e, "="); k == key {

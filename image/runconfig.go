@@ -72,7 +72,8 @@ type RunOverrides struct {
 	EntrypointSet bool
 	// Cmd are the arguments after the image name.
 	Cmd []string
-	// Env are KEY=VALUE settings, applied over the image's.
+	// Env are KEY=VALUE settings, applied over the image's; a bare KEY
+	// removes the image's KEY.
 	Env []string
 	// WorkingDir, User and StopSignal replace the image's when set.
 	WorkingDir, User, StopSignal string
@@ -131,25 +132,25 @@ func ResolveRunConfig(cfg ocispec.ImageConfig, o RunOverrides) (RunConfig, error
 	return rc, nil
 }
 
-// mergeEnv applies overrides to base by key, keeping base's order, and
-// adds docker's PATH when neither sets one.
+// mergeEnv applies overrides to base by key, keeping base's order (a bare
+// KEY removes KEY, as docker's -e KEY does when the caller has no KEY),
+// and adds docker's PATH when neither sets one.
 func mergeEnv(base, overrides []string) []string {
 	out := slices.Clone(base)
-	index := make(map[string]int, len(out))
-	for i, kv := range out {
-		k, _, _ := strings.Cut(kv, "=")
-		index[k] = i
-	}
 	for _, kv := range overrides {
-		k, _, _ := strings.Cut(kv, "=")
-		if i, ok := index[k]; ok {
+		k, _, set := strings.Cut(kv, "=")
+		i := slices.IndexFunc(out, func(e string) bool { ek, _, _ := strings.Cut(e, "="); return ek == k })
+		switch {
+		case !set && i >= 0:
+			out = slices.Delete(out, i, i+1)
+		case !set:
+		case i >= 0:
 			out[i] = kv
-			continue
+		default:
+			out = append(out, kv)
 		}
-		index[k] = len(out)
-		out = append(out, kv)
 	}
-	if _, ok := index["PATH"]; !ok {
+	if !slices.ContainsFunc(out, func(e string) bool { return strings.HasPrefix(e, "PATH=") }) {
 		out = append([]string{defaultPath}, out...)
 	}
 	return out

@@ -2,6 +2,7 @@ package image
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,5 +70,17 @@ func TestResolveRunConfig(t *testing.T) {
 	}
 	if _, err := ParsePullPolicy("sometimes"); !errdefs.IsInvalidArgument(err) {
 		t.Error("a bad --pull value was accepted")
+	}
+}
+
+func TestResolveRunConfigEnv(t *testing.T) {
+	cfg := ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"PATH=/bin", "A=image", "B=image", "C=image"}}
+	rc, err := ResolveRunConfig(cfg, RunOverrides{Env: []string{"B=run", "C", "D=run", "E"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"PATH=/bin", "A=image", "B=run", "D=run"}
+	if !slices.Equal(rc.Env, want) {
+		t.Errorf("env %q, want %q (B replaced, C removed by a bare -e C, E absent)", rc.Env, want)
 	}
 }
