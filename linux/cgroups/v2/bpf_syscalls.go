@@ -107,7 +107,12 @@ func loadProgram(prog, log []byte) (int, error) {
 		attr.logLevel, attr.logSize = 1, uint32(len(log))
 		attr.logBuf = uint64(uintptr(unsafe.Pointer(&log[0])))
 	}
+	// The verifier gives up with EAGAIN when a signal is pending (a
+	// child's SIGCHLD, the Go runtime's preemption signal): try again.
 	fd, err := bpf(unix.BPF_PROG_LOAD, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	for tries := 1; (errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR)) && tries < 50; tries++ {
+		fd, err = bpf(unix.BPF_PROG_LOAD, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	}
 	runtime.KeepAlive(prog)
 	runtime.KeepAlive(license)
 	runtime.KeepAlive(log)
