@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"encoding/json"
 	"os"
 	"path"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/tincan/tincan/errdefs"
+	"github.com/tincan/tincan/internal/lazyjson"
 	"github.com/tincan/tincan/linux/caps"
 	"github.com/tincan/tincan/linux/rlimit"
 )
@@ -50,7 +50,7 @@ func loadExecProcess(file string) (*specs.Process, error) {
 		return nil, errdefs.InvalidArgument("process %s: %w", file, err)
 	}
 	var p specs.Process
-	if err := json.Unmarshal(data, &p); err != nil {
+	if err := lazyjson.Unmarshal(data, &p); err != nil {
 		return nil, errdefs.InvalidArgument("process %s: %w", file, err)
 	}
 	return &p, nil

@@ -10,7 +10,6 @@ package hooks
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/tincan/tincan/internal/lazyjson"
 )
 
 // Run runs hooks in order and stops at the first failure, as the
@@ -27,7 +28,7 @@ func Run(kind string, hooks []specs.Hook, state *specs.State) error {
 	if len(hooks) == 0 {
 		return nil
 	}
-	data, err := json.Marshal(state)
+	data, err := lazyjson.Marshal(state)
 	if err != nil {
 		return fmt.Errorf("encode state for %s hooks: %w", kind, err)
 	}
@@ -45,7 +46,7 @@ func RunAll(kind string, hooks []specs.Hook, state *specs.State) error {
 	if len(hooks) == 0 {
 		return nil
 	}
-	data, err := json.Marshal(state)
+	data, err := lazyjson.Marshal(state)
 	if err != nil {
 		return fmt.Errorf("encode state for %s hooks: %w", kind, err)
 	}

@@ -11,11 +11,11 @@
 package initproc
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
 
+	"github.com/tincan/tincan/internal/lazyjson"
 	"github.com/tincan/tincan/linux/nsenter"
 )
 
@@ -29,6 +29,9 @@ func Run() error {
 		return fmt.Errorf("tincan-oci init must be started by tincan-oci (%s=%q)", nsenter.EnvFD, os.Getenv(nsenter.EnvFD))
 	}
 	os.Unsetenv(nsenter.EnvFD)
+	// Set by the parent for this process's Go runtime only (see
+	// runtime/spawn.go); hooks and the container get their own env.
+	os.Unsetenv("GOMAXPROCS")
 	sock := fdFile(fd, "sync")
 	in := &initState{sock: sock}
 	err = in.runRecovered()
@@ -72,7 +75,7 @@ func (in *initState) run() error {
 		return fmt.Errorf("expected %s message, got %s", MsgBootstrap, t)
 	}
 	var b Bootstrap
-	if err := json.Unmarshal(payload, &b); err != nil {
+	if err := lazyjson.Unmarshal(payload, &b); err != nil {
 		return fmt.Errorf("decode bootstrap: %w", err)
 	}
 	in.b = &b

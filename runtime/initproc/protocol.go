@@ -57,12 +57,13 @@ package initproc
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/tincan/tincan/internal/lazyjson"
 )
 
 // MsgType identifies a message on the sync socket. The first five values
@@ -112,7 +113,7 @@ func Send(w io.Writer, t MsgType, payload []byte) error {
 
 // SendJSON writes one message whose payload is v as JSON.
 func SendJSON(w io.Writer, t MsgType, v any) error {
-	data, err := json.Marshal(v)
+	data, err := lazyjson.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", t, err)
 	}
