@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -30,8 +29,6 @@ type Container struct {
 	initProc *initProcess
 }
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_+\-][A-Za-z0-9_+\-.]*$`)
-
 // maxIDLength keeps the state directory and cgroup directory names within
 // NAME_MAX.
 const maxIDLength = 255
@@ -45,10 +42,25 @@ func ValidateID(id string) error {
 		return errdefs.InvalidArgument("container id cannot be empty")
 	case len(id) > maxIDLength:
 		return errdefs.InvalidArgument("invalid container id %.32q...: longer than %d bytes", id, maxIDLength)
-	case !idPattern.MatchString(id):
+	case !validIDChars(id):
 		return errdefs.InvalidArgument("invalid container id %q: only letters, digits, '_', '+', '-' and '.' are allowed, not first '.'", id)
 	}
 	return nil
+}
+
+// validIDChars reports whether id is letters, digits, '_', '+', '-' and
+// '.', not starting with '.'. (A loop rather than a regular expression:
+// compiling one is a tenth of a millisecond of every process's start.)
+func validIDChars(id string) bool {
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '_' || c == '+' || c == '-' || c == '.' && i > 0
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Load opens the container id under root. A container whose state.json

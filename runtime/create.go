@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tincan/tincan/errdefs"
+	"github.com/tincan/tincan/internal/lazyjson"
 	"github.com/tincan/tincan/linux/apparmor"
 	"github.com/tincan/tincan/linux/caps"
 	"github.com/tincan/tincan/linux/cgroups"
@@ -203,7 +204,21 @@ func Create(opts CreateOptions) (*Container, error) {
 // create does the work of Create, registering in undo how to take back
 // each thing it made.
 func create(opts *CreateOptions, p *prepared, undo *cleanups) (*Container, error) {
-	c, err := makeStateDir(opts, p)
+	cg, err := cgroups.New(p.cgroupPath)
+	if err != nil {
+		return nil, err
+	}
+	// The cgroup record says the cgroup is ours to empty and remove, and
+	// where it is even if state.json is damaged, with the highest of the
+	// parents create will make, removed again (when empty) at delete. It
+	// is written with the state directory, before the cgroup exists, so
+	// no interruption leaves an unrecorded cgroup.
+	owned := cgroupIsFree(cg)
+	var record []byte
+	if owned {
+		record = []byte(p.cgroupPath + "\n" + firstMissingParent(p.cgroupPath) + "\n")
+	}
+	c, err := makeStateDir(opts, p, record)
 	if err != nil {
 		return nil, err
 	}
@@ -218,20 +233,25 @@ func create(opts *CreateOptions, p *prepared, undo *cleanups) (*Container, error
 		return nil
 	})
 
-	cg, err := setupCgroup(opts, p, c, undo)
-	if err != nil {
+	if err := setupCgroup(opts, p, c, undo, cg, owned); err != nil {
 		return nil, err
+	}
+	if c.state.CgroupPath == "" {
+		cg = nil // rootless without a cgroup
 	}
 	if cg != nil {
 		opts.Log.Debugf("cgroup %s (%s)", p.cgroupPath, cgroups.DetectMode())
 	}
 	opts.Log.Debugf("namespaces: new %v; joined: %s", p.plan.newNS, p.plan.joinedSummary())
 
-	if err := makeExecFifo(c, p.spec); err != nil {
-		return nil, err
+	// The limits are applied while the init starts up: it is in the
+	// cgroup from its start, and runs nothing of the container's setup
+	// before the bootstrap, which follows them (see spawn).
+	var limits func() error
+	if cg != nil {
+		limits = func() error { return applyResources(opts, p.spec, cg, owned) }
 	}
-
-	init, err := spawnInit(opts, p, c, cg)
+	init, err := spawnInit(opts, p, c, cg, limits)
 	if err != nil {
 		return nil, err
 	}
@@ -255,11 +275,14 @@ func create(opts *CreateOptions, p *prepared, undo *cleanups) (*Container, error
 	return c, nil
 }
 
-// makeStateDir creates <root>/<id> atomically with its first state.json
-// and the lock already held: the directory is built under a temporary name
-// and renamed into place without replacing anything, so of two concurrent
-// creates of one id exactly one wins and the other touches nothing.
-func makeStateDir(opts *CreateOptions, p *prepared) (*Container, error) {
+// makeStateDir creates <root>/<id> atomically with its first state.json,
+// the cgroup record (when not nil) and the lock already held: the
+// directory is built under a temporary name and renamed into place
+// without replacing anything, so of two concurrent creates of one id
+// exactly one wins and the other touches nothing. Nobody reads the
+// temporary directory (but a delete of the id that finds its lock free),
+// so its files are written in place rather than renamed into it.
+func makeStateDir(opts *CreateOptions, p *prepared, cgroupRecord []byte) (*Container, error) {
 	if err := os.MkdirAll(opts.Root, 0o711); err != nil {
 		return nil, fmt.Errorf("create runtime root %s: %w", opts.Root, err)
 	}
@@ -287,7 +310,19 @@ func makeStateDir(opts *CreateOptions, p *prepared) (*Container, error) {
 		CgroupPath:  p.cgroupPath,
 		Config:      p.spec,
 	}, nil
-	if err := c.saveState(); err != nil {
+	data, err := lazyjson.Marshal(c.state)
+	if err != nil {
+		return fail(fmt.Errorf("encode state of %s: %w", c.id, err))
+	}
+	if err := writeNewFile(tmp, stateFile, data); err != nil {
+		return fail(err)
+	}
+	if cgroupRecord != nil {
+		if err := writeNewFile(tmp, cgroupFile, cgroupRecord); err != nil {
+			return fail(err)
+		}
+	}
+	if err := makeExecFifo(tmp, p.spec); err != nil {
 		return fail(err)
 	}
 	final := filepath.Join(opts.Root, opts.ID)
@@ -361,8 +396,8 @@ func compileSeccomp(c *specs.LinuxSeccomp, log Logger) ([]byte, error) {
 // namespace where host root is nobody: so it is writable by all (0622,
 // set after mkfifo, which the umask would trim) and owned by the host ids
 // of the container's root, as runc does.
-func makeExecFifo(c *Container, s *specs.Spec) error {
-	fifo := filepath.Join(c.dir, fifoFile)
+func makeExecFifo(dir string, s *specs.Spec) error {
+	fifo := filepath.Join(dir, fifoFile)
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
 		return fmt.Errorf("create exec fifo %s: %w", fifo, err)
 	}
@@ -387,25 +422,13 @@ func hostID(mappings []specs.LinuxIDMapping, id uint32) int {
 	return int(id)
 }
 
-// setupCgroup makes the container's cgroup. A rootless runtime that may not
-// write the cgroup tree runs the container without one, with a warning, as
-// runc does; the cgroup is then nil.
-func setupCgroup(opts *CreateOptions, p *prepared, c *Container, undo *cleanups) (cgroups.Manager, error) {
-	cg, err := cgroups.New(p.cgroupPath)
-	if err != nil {
-		return nil, err
-	}
-	owned := cgroupIsFree(cg)
+// setupCgroup makes the container's cgroup cg (owned: it is ours to
+// remove, see create); its limits come later, in parallel with the init's
+// start. A rootless runtime that may not write the cgroup tree runs the
+// container without one, with a warning, as runc does; the state then
+// records no cgroup path.
+func setupCgroup(opts *CreateOptions, p *prepared, c *Container, undo *cleanups, cg cgroups.Manager, owned bool) error {
 	if owned {
-		// The record says the cgroup is ours to empty and remove, and
-		// where it is even if state.json is damaged, with the highest of
-		// the parents Create will make, removed again (when empty) at
-		// delete. Written before the cgroup exists, so no interruption
-		// leaves an unrecorded one.
-		record := p.cgroupPath + "\n" + firstMissingParent(p.cgroupPath) + "\n"
-		if err := writeFileAtomic(c.dir, cgroupFile, []byte(record)); err != nil {
-			return nil, err
-		}
 		// Kill before removing: a failed create may have started processes.
 		// The parents it made go too (limits can fail after Create).
 		undo.add(func() error {
@@ -419,7 +442,7 @@ func setupCgroup(opts *CreateOptions, p *prepared, c *Container, undo *cleanups)
 	}
 	if err := cg.Create(); err != nil {
 		if !opts.Rootless || !isPermissionError(err) {
-			return nil, err
+			return err
 		}
 		opts.Log.Warnf("rootless: running without a cgroup (%v)", err)
 		if p.spec.Linux.Resources != nil {
@@ -427,12 +450,9 @@ func setupCgroup(opts *CreateOptions, p *prepared, c *Container, undo *cleanups)
 		}
 		os.Remove(filepath.Join(c.dir, cgroupFile))
 		c.state.CgroupPath = ""
-		return nil, c.saveState()
+		return c.saveState()
 	}
-	if err := applyResources(opts, p.spec, cg, owned); err != nil {
-		return nil, err
-	}
-	return cg, nil
+	return nil
 }
 
 // firstMissingParent returns the highest parent cgroup of path that does

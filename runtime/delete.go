@@ -12,7 +12,6 @@ import (
 
 	"github.com/tincan/tincan/errdefs"
 	"github.com/tincan/tincan/linux/cgroups"
-	"github.com/tincan/tincan/linux/procfs"
 	"github.com/tincan/tincan/runtime/hooks"
 )
 
@@ -90,15 +89,25 @@ func (c *Container) removeDir() error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove state of %s: %w", c.id, err)
 	}
+	remove := func(path string) error {
+		// Plain files and the fifo; RemoveAll only for what else may be there.
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return os.RemoveAll(path)
+		}
+		return nil
+	}
 	for _, e := range entries {
 		if e.Name() == cgroupFile {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(c.dir, e.Name())); err != nil {
+		if err := remove(filepath.Join(c.dir, e.Name())); err != nil {
 			return fmt.Errorf("remove state of %s: %w", c.id, err)
 		}
 	}
-	if err := os.RemoveAll(c.dir); err != nil {
+	if err := remove(filepath.Join(c.dir, cgroupFile)); err != nil {
+		return fmt.Errorf("remove state of %s: %w", c.id, err)
+	}
+	if err := remove(c.dir); err != nil {
 		return fmt.Errorf("remove state of %s: %w", c.id, err)
 	}
 	return nil
@@ -160,13 +169,8 @@ func (c *Container) killEverything(cg cgroups.Manager) error {
 		if err := signalProcess(c.state.Pid, c.state.PidStartTime, unix.SIGKILL); err != nil && !errdefs.IsNotRunning(err) {
 			errs = append(errs, err)
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for procfs.Alive(c.state.Pid, c.state.PidStartTime) {
-			if time.Now().After(deadline) {
-				errs = append(errs, fmt.Errorf("container %s: init %d still alive 10s after SIGKILL", c.id, c.state.Pid))
-				break
-			}
-			time.Sleep(5 * time.Millisecond)
+		if !waitExit(c.state.Pid, c.state.PidStartTime, 10*time.Second) {
+			errs = append(errs, fmt.Errorf("container %s: init %d still alive 10s after SIGKILL", c.id, c.state.Pid))
 		}
 	}
 	return errors.Join(errs...)

@@ -59,6 +59,15 @@ type ExecOptions struct {
 // terminal when it has one and no console socket, and returns its exit
 // status (128+signal when a signal killed it).
 func Exec(opts ExecOptions) (int, error) {
+	var sigs chan os.Signal
+	var sigsReady <-chan struct{}
+	if !opts.Detach {
+		// Caught in the background while the container is checked (see
+		// catchSignals); waited for before the process is started.
+		var stop func()
+		sigs, sigsReady, stop = catchSignals()
+		defer stop()
+	}
 	c, err := Load(opts.Root, opts.ID)
 	if err != nil {
 		return -1, err
@@ -109,12 +118,9 @@ func Exec(opts ExecOptions) (int, error) {
 		return -1, err
 	}
 
-	var sigs chan os.Signal
-	if !opts.Detach {
+	if sigsReady != nil {
 		// Before the process exists, so that no signal is lost.
-		var stop func()
-		sigs, stop = catchSignals()
-		defer stop()
+		<-sigsReady
 	}
 	ip, err := spawnExec(&opts, c, proc, filter, place)
 	if err != nil {

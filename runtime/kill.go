@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -55,6 +56,38 @@ func signalProcess(pid int, startTime uint64, sig unix.Signal) error {
 		return fmt.Errorf("signal %d to process %d: %w", sig, pid, err)
 	}
 	return nil
+}
+
+// waitExit waits up to timeout for the process pid that started at
+// startTime to exit (a zombie has exited), and reports whether it has. A
+// pidfd becomes readable when its process exits, so the wait ends then,
+// not at the next tick of a sleep loop.
+func waitExit(pid int, startTime uint64, timeout time.Duration) bool {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		// ESRCH: gone (reaped). Anything else: fall back to looking.
+		return errors.Is(err, unix.ESRCH) || !procfs.Alive(pid, startTime)
+	}
+	defer unix.Close(pidfd)
+	// The pidfd pins the process identity; check it is ours.
+	if !procfs.Alive(pid, startTime) {
+		return true
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return !procfs.Alive(pid, startTime)
+		}
+		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return !procfs.Alive(pid, startTime)
+		}
+		if n > 0 {
+			return true
+		}
+	}
 }
 
 // signalAll signals every process of the container: through its cgroup

@@ -28,11 +28,12 @@ type RunOptions struct {
 func Run(opts RunOptions) (int, error) {
 	opts.Foreground = !opts.Detach
 	var sigs chan os.Signal
+	var sigsReady <-chan struct{}
 	if !opts.Detach {
 		// Before create, so that no signal between create and the wait
 		// loop is lost; they are forwarded once the init exists.
 		var stop func()
-		sigs, stop = catchSignals()
+		sigs, sigsReady, stop = catchSignals()
 		defer stop()
 	}
 	c, err := Create(opts.CreateOptions)
@@ -44,6 +45,10 @@ func Run(opts RunOptions) (int, error) {
 		// Before start, so that the program finds the caller's window
 		// size and its first output is relayed.
 		restore = relayTerminal(tty, opts.Stdin, opts.Stdout)
+	}
+	if sigsReady != nil {
+		// Every signal caught before the program runs.
+		<-sigsReady
 	}
 	if err := c.Start(opts.Log); err != nil {
 		c.Unlock()
@@ -73,13 +78,28 @@ func Run(opts RunOptions) (int, error) {
 // forward, and makes this process a subreaper: processes the container
 // orphans (without a pid namespace of its own) are reparented to us and
 // reaped by the wait loop. stop stops catching.
-func catchSignals() (sigs chan os.Signal, stop func()) {
+//
+// os/signal registers each signal with a round trip between two threads
+// (the Go runtime keeps a thread for the signal mask): about 1 ms for all
+// of them, so they are registered in the background while the caller
+// creates the container; ready is closed once every one is caught, and
+// the caller waits for it before the container's program runs.
+func catchSignals() (sigs chan os.Signal, ready <-chan struct{}, stop func()) {
 	sigs = make(chan os.Signal, 128)
-	signal.Notify(sigs)
+	done := make(chan struct{})
+	go func() {
+		signal.Notify(sigs)
+		close(done)
+	}()
 	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	// Stopping costs the runtime a round trip per signal (milliseconds in
 	// all); nothing needs to wait for it, least of all an exiting CLI.
-	return sigs, func() { go signal.Stop(sigs) }
+	return sigs, done, func() {
+		go func() {
+			<-done
+			signal.Stop(sigs)
+		}()
+	}
 }
 
 // waitForProcess forwards signals to the process pid (identified by its

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
+	goruntime "runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,28 +26,41 @@ import (
 
 // initProcess is the container's init as the parent knows it.
 type initProcess struct {
+	// pid is the init, our child either way: started by us, or forked by
+	// nsenter with CLONE_PARENT for a pid namespace (the intermediate it
+	// forked from is reaped in spawn). Not reaped until we wait for it, so
+	// the pid cannot be reused under us.
 	pid       int
 	startTime uint64
-	// cmd is the process tincan-oci started; when nsenter had to fork for a
-	// pid namespace it is the intermediate, already reaped.
-	cmd *exec.Cmd
-	// proc is the init, for waiting on it in the foreground (it is our
-	// child either way: nsenter forks it with CLONE_PARENT).
-	proc *os.Process
 	// console is the pty master when the caller relays the terminal.
 	console *os.File
 }
 
 // kill ends the init (used when create fails after spawning it).
 func (p *initProcess) kill() error {
-	if p.proc != nil {
-		p.proc.Kill()
-		p.proc.Wait()
+	if p.pid > 0 {
+		killAndReap(p.pid)
+		p.pid = 0
 	}
 	if p.console != nil {
 		p.console.Close()
 	}
 	return nil
+}
+
+// killAndReap SIGKILLs our child pid and waits for it.
+func killAndReap(pid int) {
+	unix.Kill(pid, unix.SIGKILL)
+	reap(pid)
+}
+
+// reap waits for our child pid to exit.
+func reap(pid int) {
+	for {
+		if _, err := unix.Wait4(pid, nil, 0, nil); err != unix.EINTR {
+			return
+		}
+	}
 }
 
 func socketPair() (parent, child *os.File, err error) {
@@ -73,7 +86,9 @@ func dialConsoleSocket(path string) (*os.File, error) {
 
 // spawnInit starts the container's init and drives it through the protocol
 // in runtime/initproc/protocol.go until it reports "created".
-func spawnInit(opts *CreateOptions, p *prepared, c *Container, cg cgroups.Manager) (*initProcess, error) {
+// whileBooting, when set, runs once the init has its namespace plan and
+// before it gets the bootstrap (see initLaunch).
+func spawnInit(opts *CreateOptions, p *prepared, c *Container, cg cgroups.Manager, whileBooting func() error) (*initProcess, error) {
 	fifo, err := os.OpenFile(c.fifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open exec fifo: %w", err)
@@ -108,6 +123,7 @@ func spawnInit(opts *CreateOptions, p *prepared, c *Container, cg cgroups.Manage
 		stdout:        opts.Stdout,
 		stderr:        opts.Stderr,
 		cg:            cg,
+		whileBooting:  whileBooting,
 		await: func(sock *os.File, pid int) error {
 			return awaitCreated(sock, opts, c, pid)
 		},
@@ -153,6 +169,13 @@ type initLaunch struct {
 	// sub-cgroups).
 	cg    cgroups.Manager
 	place func(pid int) error
+	// whileBooting, when set, runs after the namespace plan is sent, in
+	// parallel with the init's namespace setup and Go runtime start (the
+	// better part of a millisecond), and before the bootstrap: until the
+	// bootstrap the init does nothing of the container's setup, so what
+	// runs here (the cgroup limits, the device filter) is in place before
+	// any of it.
+	whileBooting func() error
 	// await serves the init after the bootstrap until it is done with the
 	// parent: created (create) or executed (exec).
 	await func(sock *os.File, pid int) error
@@ -204,15 +227,6 @@ func spawn(l *initLaunch) (_ *initProcess, err error) {
 		defer consoleChild.Close()
 	}
 
-	cmd := &exec.Cmd{
-		Path:       selfExe(),
-		Args:       []string{"tincan-oci", "init"},
-		Env:        []string{nsenter.EnvFD + "=" + strconv.Itoa(syncFD)},
-		Stdin:      l.stdin,
-		Stdout:     l.stdout,
-		Stderr:     l.stderr,
-		ExtraFiles: extra,
-	}
 	// On cgroup v2 the child starts in its cgroup (CLONE_INTO_CGROUP), so
 	// it never runs outside; v1 (a cgroup per hierarchy) uses Apply below.
 	var cgroupFD *os.File
@@ -223,19 +237,16 @@ func spawn(l *initLaunch) (_ *initProcess, err error) {
 		}
 	}
 	if cgroupFD != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cgroupFD.Fd())}
 		defer cgroupFD.Close()
 	}
-	err = cmd.Start()
+	childPid, err := startInit(l, extra, syncFD, cgroupFD)
 	childSock.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
-	ip := &initProcess{cmd: cmd, proc: cmd.Process}
+	ip := &initProcess{pid: childPid}
 	defer func() {
 		if err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
 			ip.kill()
 		}
 		if consoleParent != nil {
@@ -247,19 +258,19 @@ func spawn(l *initLaunch) (_ *initProcess, err error) {
 	// rooted at the cgroup the process is in when it unshares.
 	cg := l.cg
 	if cg != nil && cgroupFD == nil {
-		if err := cg.Apply(cmd.Process.Pid); err != nil {
+		if err := cg.Apply(childPid); err != nil {
 			return nil, err
 		}
 	}
 	if l.place != nil {
-		if err := l.place(cmd.Process.Pid); err != nil {
+		if err := l.place(childPid); err != nil {
 			return nil, err
 		}
 	}
 	if adj := l.oomScoreAdj; adj != nil {
 		// From here, before the user namespace: inside one, lowering the
 		// score is not allowed.
-		path := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/oom_score_adj"
+		path := "/proc/" + strconv.Itoa(childPid) + "/oom_score_adj"
 		if err := os.WriteFile(path, []byte(strconv.Itoa(*adj)), 0); err != nil {
 			return nil, fmt.Errorf("set process.oomScoreAdj %d: %w", *adj, err)
 		}
@@ -267,16 +278,20 @@ func spawn(l *initLaunch) (_ *initProcess, err error) {
 	if err := initproc.Send(parentSock, initproc.MsgNsPlan, []byte(l.plan)); err != nil {
 		return nil, err
 	}
-	if ip.pid, err = awaitInitPid(parentSock, cmd.Process.Pid, l.spec); err != nil {
+	if l.whileBooting != nil {
+		if err := l.whileBooting(); err != nil {
+			return nil, err
+		}
+	}
+	initPid, err := awaitInitPid(parentSock, childPid, l.spec)
+	if err != nil {
 		return nil, err
 	}
-	if ip.pid != cmd.Process.Pid {
+	if initPid != childPid {
 		// nsenter forked the init (CLONE_PARENT: it is our child) and its
 		// intermediate exits right after reporting; reap it.
-		cmd.Wait()
-		if ip.proc, err = os.FindProcess(ip.pid); err != nil {
-			return nil, fmt.Errorf("find container init %d: %w", ip.pid, err)
-		}
+		reap(childPid)
+		ip.pid = initPid
 	}
 	st, err := procfs.ReadStat(ip.pid)
 	if err != nil {
@@ -297,6 +312,59 @@ func spawn(l *initLaunch) (_ *initProcess, err error) {
 		}
 	}
 	return ip, nil
+}
+
+// startInit forks and executes "tincan-oci init" with stdio, the extra
+// files from fd 3 on and the sync socket's number in the environment. It
+// calls syscall.ForkExec itself rather than os/exec: exec.Cmd goes through
+// os.StartProcess, whose first use in a process probes pidfd support with
+// a throwaway vfork, and the init is our child to wait for with its pid
+// anyway (nsenter may fork the real one).
+//
+// The binary is this one, protected so that the container cannot write to
+// it through /proc/<pid>/exe (CVE-2019-5736, see linux/selfexe); without
+// protection the init does not start.
+func startInit(l *initLaunch, extra []*os.File, syncFD int, cgroupFD *os.File) (int, error) {
+	files := make([]uintptr, 0, 3+len(extra))
+	var devNull *os.File
+	for _, f := range []*os.File{l.stdin, l.stdout, l.stderr} {
+		if f == nil {
+			if devNull == nil {
+				var err error
+				if devNull, err = os.OpenFile(os.DevNull, os.O_RDWR, 0); err != nil {
+					return 0, err
+				}
+				defer devNull.Close()
+			}
+			f = devNull
+		}
+		files = append(files, f.Fd())
+	}
+	for _, f := range extra {
+		files = append(files, f.Fd())
+	}
+	attr := &syscall.ProcAttr{
+		// GOMAXPROCS=1: the init is one goroutine; a single P spares it the
+		// threads and wake-ups an idle second P costs. Unset by the init.
+		Env:   []string{nsenter.EnvFD + "=" + strconv.Itoa(syncFD), "GOMAXPROCS=1"},
+		Files: files,
+		Sys:   &syscall.SysProcAttr{},
+	}
+	if cgroupFD != nil {
+		attr.Sys.UseCgroupFD = true
+		attr.Sys.CgroupFD = int(cgroupFD.Fd())
+	}
+	exe, err := selfexe.Path()
+	if err != nil {
+		return 0, err
+	}
+	pid, err := syscall.ForkExec(exe, []string{"tincan-oci", "init"}, attr)
+	// The files must stay open until the child has its copies.
+	for _, f := range extra {
+		goruntime.KeepAlive(f)
+	}
+	goruntime.KeepAlive(l)
+	return pid, err
 }
 
 // awaitInitPid serves the namespace phase (user namespace maps) until the
@@ -436,17 +504,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// selfExe is the binary the init runs from: this binary, protected so that
-// the container cannot write to it through /proc/<pid>/exe (CVE-2019-5736,
-// see linux/selfexe). Without protection the init must not start: the
-// path returned then names the failure and cannot be executed, so
-// cmd.Start fails with it.
-func selfExe() string {
-	path, err := selfexe.Path()
-	if err != nil {
-		return "/" + err.Error()
-	}
-	return path
 }

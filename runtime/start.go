@@ -35,11 +35,9 @@ func (c *Container) Start(log Logger) error {
 	if err := c.releaseInit(); err != nil {
 		return err
 	}
+	// Running from here: the fifo's removal says so (Container.Status);
+	// state.json keeps "created", which spares every start a write.
 	os.Remove(c.fifoPath())
-	c.state.Status = Running
-	if err := c.saveState(); err != nil {
-		return err
-	}
 	if h := c.state.Config.Hooks; h != nil && len(h.Poststart) > 0 {
 		st := c.hookState(Running)
 		if err := hooks.RunAll("poststart", h.Poststart, &st); err != nil {

@@ -100,8 +100,8 @@ type applier struct {
 	// implicit are the directories created for entries whose parents the
 	// tar had not listed (yet), while there were Lowers.
 	implicit []string
-	dirs    []dirTimes
-	buf     []byte
+	dirs     []dirTimes
+	buf      []byte
 
 	// The last parent directory opened: consecutive entries usually share
 	// one. Dropped whenever an existing entry is removed, since that may

@@ -1,3 +1,10 @@
+// A tincan-oci process lives a few milliseconds: the Go runtime need not
+// start a goroutine (and the thread to run it) that re-checks GOMAXPROCS
+// every second, or name each anonymous mapping with a prctl.
+//
+//go:debug updatemaxprocs=0
+//go:debug decoratemappings=0
+
 // Command tincan-oci is an OCI runtime, a drop-in replacement for runc:
 // the same verbs, flags, state and exit behaviour, so that containerd,
 // podman, CRI-O and docker can use it unchanged.

@@ -20,10 +20,7 @@ func (m *Manager) Freeze() error {
 	if err := cgroupfs.WriteFile(freezeFile, "1"); err != nil {
 		return err
 	}
-	err := cgroupfs.Poll(cgroupfs.FreezeTimeout, func() (bool, error) {
-		frozen, err := m.eventValue("frozen")
-		return frozen == "1", err
-	})
+	err := cgroupfs.WaitEvent(filepath.Join(m.dir, "cgroup.events"), "frozen", "1", cgroupfs.FreezeTimeout)
 	if err != nil {
 		_ = cgroupfs.WriteFile(freezeFile, "0")
 		return fmt.Errorf("freeze cgroup %s: %w", m.dir, err)

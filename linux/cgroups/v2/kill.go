@@ -27,10 +27,7 @@ func (m *Manager) KillAll() error {
 	if err := cgroupfs.WriteFile(killFile, "1"); err != nil {
 		return err
 	}
-	err := cgroupfs.Poll(cgroupfs.KillTimeout, func() (bool, error) {
-		populated, err := m.eventValue("populated")
-		return populated == "0", err
-	})
+	err := cgroupfs.WaitEvent(filepath.Join(m.dir, "cgroup.events"), "populated", "0", cgroupfs.KillTimeout)
 	if errors.Is(err, cgroupfs.ErrTimedOut) {
 		return fmt.Errorf("kill processes of cgroup %s: still populated after %s: %w", m.dir, cgroupfs.KillTimeout, err)
 	}

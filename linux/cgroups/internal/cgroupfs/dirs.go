@@ -45,6 +45,10 @@ func RemoveTrees(dirs ...string) error {
 // removeTreeOnce tries to remove the tree at dir once, deepest first,
 // stopping at the first cgroup that cannot go (its parents cannot either).
 func removeTreeOnce(dir string) error {
+	// Usually the cgroup has no children: one rmdir, no listing.
+	if err := unix.Rmdir(dir); err == nil || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
 	dirs, err := Dirs(dir)
 	if err != nil {
 		return err
