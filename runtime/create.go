@@ -509,14 +509,6 @@ func writePidFile(path string, pid int) error {
 func checkUnsupported(s *specs.Spec) error {
 	var apparmorProfile, selinuxLabel string
 	if p := s.Process; p != nil {
-		switch {
-		case p.Scheduler != nil:
-			return errdefs.Unsupported("process.scheduler: not supported by this tincan-oci yet")
-		case p.IOPriority != nil:
-			return errdefs.Unsupported("process.ioPriority: not supported by this tincan-oci yet")
-		case p.ExecCPUAffinity != nil:
-			return errdefs.Unsupported("process.execCPUAffinity: not supported by this tincan-oci yet")
-		}
 		apparmorProfile, selinuxLabel = p.ApparmorProfile, p.SelinuxLabel
 	}
 	if err := checkLSMs(apparmorProfile, selinuxLabel, s.Linux.MountLabel); err != nil {

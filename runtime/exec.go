@@ -11,6 +11,7 @@ import (
 
 	"github.com/tincan/tincan/errdefs"
 	"github.com/tincan/tincan/linux/console"
+	"github.com/tincan/tincan/linux/sched"
 	"github.com/tincan/tincan/linux/seccomp"
 	"github.com/tincan/tincan/runtime/initproc"
 )
@@ -116,6 +117,20 @@ func Exec(opts ExecOptions) (int, error) {
 	place, err := execPlacement(st, opts.Cgroups)
 	if err != nil {
 		return -1, err
+	}
+	if a := proc.ExecCPUAffinity; a != nil && a.Initial != "" {
+		// Before the process enters the container's cgroup (the runtime-
+		// spec's "initial"); the init applies "final" once it is in.
+		inCgroup := place
+		place = func(pid int) error {
+			if err := sched.SetAffinity(pid, "process.execCPUAffinity.initial", a.Initial); err != nil {
+				return err
+			}
+			if inCgroup != nil {
+				return inCgroup(pid)
+			}
+			return nil
+		}
 	}
 
 	if sigsReady != nil {

@@ -32,6 +32,9 @@ var execSteps = []step{
 	{"prepare landlock", (*initState).prepareLandlock},
 	{"session keyring", (*initState).joinSessionKeyring},
 	{"prepare environment", (*initState).prepareEnv},
+	{"CPU affinity", (*initState).setFinalAffinity},
+	// As root: real-time policies and classes need privileges.
+	{"scheduler and I/O priority", (*initState).setScheduling},
 	// Before the user switch: raising a soft limit towards the hard one
 	// needs the privileges about to be dropped.
 	{"set rlimits", (*initState).setRlimits},

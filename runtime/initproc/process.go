@@ -15,6 +15,7 @@ import (
 	"github.com/tincan/tincan/linux/caps"
 	"github.com/tincan/tincan/linux/rlimit"
 	"github.com/tincan/tincan/linux/rootfs"
+	"github.com/tincan/tincan/linux/sched"
 )
 
 func (in *initState) prepareEnv() error {
@@ -276,4 +277,37 @@ func (in *initState) execProcess() error {
 	}
 	err := unix.Exec(in.program, p.Args, in.env)
 	return fmt.Errorf("exec %s: %w", in.program, err)
+}
+
+// setScheduling applies process.scheduler and process.ioPriority to this
+// thread, the one that executes the program (so they carry over execve
+// to it and to everything it starts). As root, before the user switch: a
+// real-time policy or the real-time I/O class needs CAP_SYS_NICE or
+// CAP_SYS_ADMIN, which the container's process may not keep.
+func (in *initState) setScheduling() error {
+	p := in.process()
+	if p == nil {
+		return nil
+	}
+	if p.Scheduler != nil {
+		if err := sched.SetScheduler(0, p.Scheduler); err != nil {
+			return err
+		}
+	}
+	if p.IOPriority != nil {
+		if err := sched.SetIOPriority(0, p.IOPriority); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setFinalAffinity applies process.execCPUAffinity.final (exec only): the
+// CPUs the program runs on, now that the process is in the container's
+// cgroup (whose cpuset may have reset what the parent set first).
+func (in *initState) setFinalAffinity() error {
+	if p := in.process(); p != nil && p.ExecCPUAffinity != nil {
+		return sched.SetAffinity(0, "process.execCPUAffinity.final", p.ExecCPUAffinity.Final)
+	}
+	return nil
 }

@@ -91,6 +91,8 @@ var createSteps = []step{
 	{"hostname", (*initState).setHostname},
 	{"session keyring", (*initState).joinSessionKeyring},
 	{"prepare environment", (*initState).prepareEnv},
+	// As root: real-time policies and classes need privileges.
+	{"scheduler and I/O priority", (*initState).setScheduling},
 	// Late, so small limits do not hinder the setup, but before the user
 	// switch: raising a soft limit towards the hard one, or changing the
 	// limits at all from outside, needs the privileges we are about to drop.
