@@ -9,7 +9,7 @@ BIN      := bin
 SHARED   ?= ../shared
 CONFORMANCE_BASELINE := tests/conformance/baseline
 
-.PHONY: all build deps tincan-oci tincan test unit conformance vet demo bench clean test-engines
+.PHONY: all build deps tincan-oci tincan test unit conformance vet demo bench bench-smoke clean test-engines
 
 all: build
 
@@ -34,7 +34,7 @@ vet:
 
 # unit + root integration tests, then the OCI conformance suite gated on
 # the stored baseline (fails on any regression).
-test: build vet unit conformance
+test: build vet unit bench-smoke conformance
 
 # The tests use the binaries just built (TINCAN_OCI, TINCAN) instead of
 # building their own. hostguard fails the run if a test left a mount on
@@ -48,6 +48,18 @@ unit: tincan-oci tincan
 test-engines: tincan-oci
 	TINCAN_ENGINES_RUNTIME=runc $(GO) test -count=1 -timeout 20m -v ./tests/engines/
 	TINCAN_OCI=$(abspath $(BIN)/tincan-oci) $(GO) test -count=1 -timeout 20m -v ./tests/engines/
+
+# The Go benchmarks of the hot paths, once each (-benchtime=1x): they must
+# keep compiling and running; timings come from `make bench`, never tests.
+BENCH_PKGS = ./spec/ ./internal/lazyjson/ ./linux/seccomp/ ./linux/selfexe/ ./linux/cgroups/v2/ ./engine/ ./runtime/
+bench-smoke:
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x $(BENCH_PKGS)
+
+# Every benchmark side by side with runc, crun, podman and containerd;
+# writes bench/results/<date>.json, the chart and docs/PERFORMANCE.md's
+# tables (bench/run.sh; RUNS, DENSITY_N, BENCHTIME, PULL=0 tune it).
+bench: build
+	SHARED=$(SHARED) bench/run.sh
 
 conformance: tincan-oci
 	$(SHARED)/conformance/build

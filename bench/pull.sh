@@ -43,7 +43,7 @@ GO=$(./scripts/go.sh 2>/dev/null || echo go)
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-pull-XXXXXX")
 registry_pid=""
 cleanup() {
-	[ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+	if [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null; then wait "$registry_pid" 2>/dev/null || true; fi
 	if [ "$keep" = 1 ]; then echo "bench: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT

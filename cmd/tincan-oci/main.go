@@ -62,7 +62,10 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		initMain()
 	}
-	os.Exit(run(os.Args[1:]))
+	stopTrace := startTrace()
+	code := run(os.Args[1:])
+	stopTrace()
+	os.Exit(code)
 }
 
 // exitCode is an error that carries a process exit status (run returns
