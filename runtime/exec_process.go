@@ -12,6 +12,7 @@ import (
 	"github.com/tincan/tincan/internal/lazyjson"
 	"github.com/tincan/tincan/linux/caps"
 	"github.com/tincan/tincan/linux/rlimit"
+	"github.com/tincan/tincan/spec"
 )
 
 // ExecProcessFlags are runc's exec flags that shape the process when no
@@ -166,8 +167,13 @@ func checkExecProcess(p *specs.Process, log Logger) error {
 	case !path.IsAbs(p.Cwd):
 		return errdefs.InvalidArgument("process.cwd %q: must be an absolute path", p.Cwd)
 	}
-	// The same refusals as create (AppArmor, SELinux, scheduling), so an
-	// exec'd process never runs with less confinement than it asked for.
+	// The checks config.json's process gets (scheduler, I/O priority,
+	// CPU affinity, umask, ...).
+	if err := spec.ValidateProcess(p, "process"); err != nil {
+		return err
+	}
+	// The same refusals as create (AppArmor, SELinux), so an exec'd
+	// process never runs with less confinement than it asked for.
 	if err := checkUnsupported(&specs.Spec{Process: p, Linux: &specs.Linux{}}); err != nil {
 		return err
 	}

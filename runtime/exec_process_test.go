@@ -111,13 +111,20 @@ func TestCheckExecProcess(t *testing.T) {
 	if err := checkExecProcess(&ok, quietLogger{}); err != nil {
 		t.Errorf("a plain process: %v", err)
 	}
+	ok.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 3}
+	ok.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 4}
+	ok.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "0"}
+	if err := checkExecProcess(&ok, quietLogger{}); err != nil {
+		t.Errorf("scheduler, I/O priority and affinity: %v", err)
+	}
 	for name, p := range map[string]specs.Process{
 		"no args":         {Cwd: "/"},
 		"no cwd":          {Args: []string{"true"}},
 		"relative cwd":    {Args: []string{"true"}, Cwd: "tmp"},
 		"bad capability":  {Args: []string{"true"}, Cwd: "/", Capabilities: &specs.LinuxCapabilities{Bounding: []string{"CAP_NONSENSE"}}},
 		"bad rlimit":      {Args: []string{"true"}, Cwd: "/", Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_NONSENSE"}}},
-		"scheduler":       {Args: []string{"true"}, Cwd: "/", Scheduler: &specs.Scheduler{Policy: "SCHED_OTHER"}},
+		"bad scheduler":   {Args: []string{"true"}, Cwd: "/", Scheduler: &specs.Scheduler{Policy: "SCHED_NONSENSE"}},
+		"bad affinity":    {Args: []string{"true"}, Cwd: "/", ExecCPUAffinity: &specs.CPUAffinity{Final: "0-x"}},
 		"bad apparmor":    {Args: []string{"true"}, Cwd: "/", ApparmorProfile: "a/b c"},
 		"selinux missing": {Args: []string{"true"}, Cwd: "/", SelinuxLabel: "system_u:system_r:container_t:s0"},
 	} {
