@@ -184,6 +184,20 @@ func (i *ingest) finish(c *contentStore) error {
 	return nil
 }
 
+// dropIngest removes the partial download of d, if there is one and no
+// other pull is writing it (that one decides for itself).
+func (c *contentStore) dropIngest(d digest.Digest) {
+	path := c.ingestPath(d)
+	f, err := os.OpenFile(path, os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+		os.Remove(path)
+	}
+}
+
 // close releases the download, keeping what it has for a later resume.
 func (i *ingest) close() { i.f.Close() }
 

@@ -232,6 +232,14 @@ func (s *Store) fetchLayers(ctx context.Context, repo *repository, img *Image, o
 		}
 	}
 	if err := firstError(append(errs, applyErr)); err != nil {
+		if errors.Is(err, unix.ENOSPC) {
+			// Partial downloads are kept for the next pull to resume, but
+			// on a full disk they are what is in the way, the ones the
+			// failure cancelled too.
+			for i := range img.Layers {
+				s.content.dropIngest(img.Layers[i].Digest)
+			}
+		}
 		return err
 	}
 	return s.settle(chain)
