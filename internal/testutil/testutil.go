@@ -137,44 +137,74 @@ func (b *Bundle) Save(t testing.TB) {
 	}
 }
 
-var ociBinary struct {
+// builtBinary is a binary of this repository built once per test process.
+type builtBinary struct {
 	once sync.Once
+	dir  string
 	path string
 	err  error
 }
 
-// OCIBinary returns a tincan-oci binary: $TINCAN_OCI when set (make test
-// sets it to the one it built), otherwise one built once per test process.
-func OCIBinary(t testing.TB) string {
+var ociBinary, tincanBinary builtBinary
+
+// get returns $env as an absolute path when set (make test sets it to
+// the binary it built), otherwise the command pkg built once per test
+// process as name.
+func (b *builtBinary) get(t testing.TB, env, name, pkg string) string {
 	t.Helper()
-	if p := os.Getenv("TINCAN_OCI"); p != "" {
+	if p := os.Getenv(env); p != "" {
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return abs
 	}
-	ociBinary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "tincan-oci-test-")
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", name+"-test-")
 		if err != nil {
-			ociBinary.err = err
+			b.err = err
 			return
 		}
-		out := filepath.Join(dir, "tincan-oci")
+		b.dir = dir
+		out := filepath.Join(dir, name)
 		cmd := exec.Command("go", "build", "-tags", "osusergo,netgo",
-			"-ldflags", "-linkmode external", "-o", out, "./cmd/tincan-oci")
+			"-ldflags", "-linkmode external", "-o", out, pkg)
 		cmd.Dir = RepoRoot()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 		if msg, err := cmd.CombinedOutput(); err != nil {
-			ociBinary.err = errors.New("build tincan-oci: " + err.Error() + ": " + string(msg))
+			b.err = errors.New("build " + name + ": " + err.Error() + ": " + string(msg))
 			return
 		}
-		ociBinary.path = out
+		b.path = out
 	})
-	if ociBinary.err != nil {
-		t.Fatal(ociBinary.err)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return ociBinary.path
+	return b.path
+}
+
+// OCIBinary returns a tincan-oci binary: $TINCAN_OCI when set (make test
+// sets it to the one it built), otherwise one built once per test process.
+func OCIBinary(t testing.TB) string {
+	t.Helper()
+	return ociBinary.get(t, "TINCAN_OCI", "tincan-oci", "./cmd/tincan-oci")
+}
+
+// TincanBinary returns a tincan binary: $TINCAN when set (make test sets
+// it to the one it built), otherwise one built once per test process.
+func TincanBinary(t testing.TB) string {
+	t.Helper()
+	return tincanBinary.get(t, "TINCAN", "tincan", "./cmd/tincan")
+}
+
+// RemoveBuiltBinaries removes the binaries this test process built (for
+// TestMain, after the tests ran).
+func RemoveBuiltBinaries() {
+	for _, b := range []*builtBinary{&ociBinary, &tincanBinary} {
+		if b.dir != "" {
+			os.RemoveAll(b.dir)
+		}
+	}
 }
 
 // Runtime runs tincan-oci with a private --root for one test.

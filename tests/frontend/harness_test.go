@@ -8,51 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tincan/tincan/internal/testutil"
 )
-
-var tincanBinary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// binary returns the tincan binary: $TINCAN when set (make test builds
-// it), otherwise built once for the test process.
-func binary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("TINCAN"); p != "" {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return abs
-	}
-	tincanBinary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "tincan-test-")
-		if err != nil {
-			tincanBinary.err = err
-			return
-		}
-		out := filepath.Join(dir, "tincan")
-		cmd := exec.Command("go", "build", "-tags", "osusergo,netgo", "-ldflags", "-linkmode external", "-o", out, "./cmd/tincan")
-		cmd.Dir = testutil.RepoRoot()
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			tincanBinary.err = errors.New("build tincan: " + err.Error() + ": " + string(msg))
-			return
-		}
-		tincanBinary.path = out
-	})
-	if tincanBinary.err != nil {
-		t.Fatal(tincanBinary.err)
-	}
-	return tincanBinary.path
-}
 
 // env is one test's private tincan store and a busybox rootfs.
 type env struct {
@@ -66,7 +26,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	testutil.RequiresRoot(t)
-	e := &env{t: t, bin: binary(t), data: t.TempDir(), run: t.TempDir(), rootfs: filepath.Join(t.TempDir(), "rootfs")}
+	e := &env{t: t, bin: testutil.TincanBinary(t), data: t.TempDir(), run: t.TempDir(), rootfs: filepath.Join(t.TempDir(), "rootfs")}
 	os.Chmod(filepath.Dir(e.rootfs), 0o755)
 	testutil.NewRootfs(t, e.rootfs)
 	t.Cleanup(func() {

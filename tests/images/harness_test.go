@@ -10,60 +10,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tincan/tincan/internal/testutil"
 )
 
-var tincanBinary struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
 // TestMain removes the binary the tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if tincanBinary.dir != "" {
-		os.RemoveAll(tincanBinary.dir)
-	}
+	testutil.RemoveBuiltBinaries()
 	os.Exit(code)
-}
-
-// binary returns the tincan binary: $TINCAN when set, otherwise built
-// once for the test process.
-func binary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("TINCAN"); p != "" {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return abs
-	}
-	tincanBinary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "tincan-images-test-")
-		if err != nil {
-			tincanBinary.err = err
-			return
-		}
-		tincanBinary.dir = dir
-		out := filepath.Join(dir, "tincan")
-		cmd := exec.Command("go", "build", "-tags", "osusergo,netgo", "-ldflags", "-linkmode external", "-o", out, "./cmd/tincan")
-		cmd.Dir = testutil.RepoRoot()
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			tincanBinary.err = errors.New("build tincan: " + err.Error() + ": " + string(msg))
-			return
-		}
-		tincanBinary.path = out
-	})
-	if tincanBinary.err != nil {
-		t.Fatal(tincanBinary.err)
-	}
-	return tincanBinary.path
 }
 
 // env is one test's private tincan data root and docker config.
@@ -78,7 +34,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	testutil.RequiresRoot(t)
-	return &env{t: t, bin: binary(t), data: t.TempDir(), docker: t.TempDir()}
+	return &env{t: t, bin: testutil.TincanBinary(t), data: t.TempDir(), docker: t.TempDir()}
 }
 
 type result struct {
