@@ -1,13 +1,12 @@
 package spec
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/tincan/tincan/errdefs"
+	"github.com/tincan/tincan/linux/sched"
 )
 
 // ValidateProcess checks a process on its own, as `exec --process` reads it;
@@ -187,37 +186,8 @@ func checkCPUList(field, list string) error {
 	if list == "" {
 		return nil
 	}
-	for _, part := range strings.Split(list, ",") {
-		first, last, isRange := strings.Cut(part, "-")
-		lo, err := parseCPU(first)
-		if err != nil {
-			return invalidf(field, "%q: %v", list, err)
-		}
-		if !isRange {
-			continue
-		}
-		hi, err := parseCPU(last)
-		if err != nil {
-			return invalidf(field, "%q: %v", list, err)
-		}
-		if lo > hi {
-			return invalidf(field, "%q: range %s is backwards", list, part)
-		}
+	if _, err := sched.ParseCPURanges(list); err != nil {
+		return invalidf(field, "%q: %v", list, err)
 	}
 	return nil
-}
-
-// maxCPU bounds CPU numbers well above any NR_CPUS so that code building a
-// CPU mask from the list cannot be made to allocate without limit.
-const maxCPU = 1 << 16
-
-func parseCPU(s string) (int, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || !allDigits(s) {
-		return 0, fmt.Errorf("%q is not a CPU number", s)
-	}
-	if n >= maxCPU {
-		return 0, fmt.Errorf("CPU %d is out of range", n)
-	}
-	return n, nil
 }

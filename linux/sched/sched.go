@@ -118,26 +118,62 @@ func IOPriority(pid int) (int, error) {
 	return int(v), nil
 }
 
-// ParseCPUList parses a cpuset(7) list such as "0-3,7" into a CPU set.
-func ParseCPUList(list string) (*unix.CPUSet, error) {
-	var set unix.CPUSet
-	set.Zero()
+// MaxCPU bounds CPU numbers in a list, well above any NR_CPUS, so that
+// code building a CPU mask from a list cannot be made to allocate without
+// limit.
+const MaxCPU = 1 << 16
+
+// CPURange is one element of a CPU list: First to Last, inclusive.
+type CPURange struct{ First, Last int }
+
+// ParseCPURanges parses a cpuset(7) list such as "0-3,7": decimal CPU
+// numbers below MaxCPU and ranges that do not run backwards.
+func ParseCPURanges(list string) ([]CPURange, error) {
+	var ranges []CPURange
 	for _, part := range strings.Split(list, ",") {
-		first, last, isRange := strings.Cut(strings.TrimSpace(part), "-")
-		lo, err := strconv.Atoi(first)
-		if err != nil || lo < 0 {
-			return nil, fmt.Errorf("cpu list %q: bad cpu %q", list, first)
+		first, last, isRange := strings.Cut(part, "-")
+		lo, err := parseCPU(first)
+		if err != nil {
+			return nil, err
 		}
 		hi := lo
 		if isRange {
-			if hi, err = strconv.Atoi(last); err != nil || hi < lo {
-				return nil, fmt.Errorf("cpu list %q: bad range %q", list, part)
+			if hi, err = parseCPU(last); err != nil {
+				return nil, err
+			}
+			if lo > hi {
+				return nil, fmt.Errorf("range %s is backwards", part)
 			}
 		}
-		if hi >= len(set)*64 {
-			return nil, fmt.Errorf("cpu list %q: cpu %d is beyond %d", list, hi, len(set)*64-1)
+		ranges = append(ranges, CPURange{lo, hi})
+	}
+	return ranges, nil
+}
+
+func parseCPU(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, fmt.Errorf("%q is not a CPU number", s)
+	}
+	if n >= MaxCPU {
+		return 0, fmt.Errorf("CPU %d is out of range", n)
+	}
+	return n, nil
+}
+
+// ParseCPUList parses a CPU list (see ParseCPURanges) into a CPU set.
+func ParseCPUList(list string) (*unix.CPUSet, error) {
+	ranges, err := ParseCPURanges(list)
+	if err != nil {
+		return nil, fmt.Errorf("cpu list %q: %w", list, err)
+	}
+	var set unix.CPUSet
+	set.Zero()
+	for _, r := range ranges {
+		if r.Last >= len(set)*64 {
+			return nil, fmt.Errorf("cpu list %q: cpu %d is beyond %d", list, r.Last, len(set)*64-1)
 		}
-		for cpu := lo; cpu <= hi; cpu++ {
+		for cpu := r.First; cpu <= r.Last; cpu++ {
 			set.Set(cpu)
 		}
 	}
