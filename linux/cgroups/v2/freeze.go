@@ -3,7 +3,6 @@ package v2
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/tincan/tincan/errdefs"
 	"github.com/tincan/tincan/linux/cgroups/internal/cgroupfs"
@@ -78,15 +77,5 @@ func (m *Manager) noFreezer() error {
 // eventValue returns the value of key in the cgroup's cgroup.events
 // ("populated", "frozen").
 func (m *Manager) eventValue(key string) (string, error) {
-	file := filepath.Join(m.dir, "cgroup.events")
-	content, err := cgroupfs.ReadFile(file)
-	if err != nil {
-		return "", err
-	}
-	for _, line := range strings.Split(content, "\n") {
-		if k, v, ok := strings.Cut(line, " "); ok && k == key {
-			return v, nil
-		}
-	}
-	return "", fmt.Errorf("read %s: no %q entry", file, key)
+	return cgroupfs.EventValue(filepath.Join(m.dir, "cgroup.events"), key)
 }

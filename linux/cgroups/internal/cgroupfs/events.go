@@ -53,6 +53,20 @@ func WaitEvent(path, key, want string, timeout time.Duration) error {
 	}
 }
 
+// EventValue reads the value of key ("populated", "frozen") in the cgroup
+// v2 events file at path.
+func EventValue(path, key string) (string, error) {
+	content, err := ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	value, ok := eventValue(content, key)
+	if !ok {
+		return "", fmt.Errorf("read %s: no %q entry", path, key)
+	}
+	return value, nil
+}
+
 // eventValue returns the value of key in the text of a cgroup.events file.
 func eventValue(content, key string) (string, bool) {
 	for _, line := range strings.Split(content, "\n") {
