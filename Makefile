@@ -59,7 +59,7 @@ bench-smoke:
 # writes bench/results/<date>.json, the chart and docs/PERFORMANCE.md's
 # tables (bench/run.sh; RUNS, DENSITY_N, BENCHTIME, PULL=0 tune it).
 bench: build
-	SHARED=$(SHARED) bench/run.sh
+	SHARED=$(SHARED) BENCH_PKGS="$(BENCH_PKGS)" bench/run.sh
 
 conformance: tincan-oci
 	$(SHARED)/conformance/build

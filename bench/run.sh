@@ -6,10 +6,12 @@
 #
 #   bench/run.sh
 #
-# Environment: RUNS (startup and exec runs, default 100), DENSITY_N
-# (containers, default 100), BENCHTIME (go test -benchtime, default 1s),
-# PULL=0 (skip the image pull benchmark, the slowest part), OUT (keep the
-# raw output in this directory instead of a scratch one).
+# Environment: BENCH_PKGS (the packages with Go benchmarks; make bench
+# sets it from the Makefile's list), RUNS (startup and exec runs, default
+# 100), DENSITY_N (containers, default 100), BENCHTIME (go test
+# -benchtime, default 1s), PULL=0 (skip the image pull benchmark, the
+# slowest part), OUT (keep the raw output in this directory instead of a
+# scratch one).
 #
 # Writes bench/results/<date>.json, docs/images/startup-latency.png and the
 # generated section of docs/PERFORMANCE.md (bench/cmd/benchreport).
@@ -19,6 +21,7 @@ shared=${SHARED:-../shared}/bench
 runs=${RUNS:-100} n=${DENSITY_N:-100} benchtime=${BENCHTIME:-1s}
 oci=$PWD/bin/tincan-oci
 [ -x "$oci" ] || { echo "bench: $oci missing (make build)" >&2; exit 1; }
+: "${BENCH_PKGS:?the Go benchmark packages (make bench sets them)}"
 [ -x "$shared/startup" ] || { echo "bench: $shared/startup missing (../shared beside the repository)" >&2; exit 1; }
 GO=$(./scripts/go.sh 2>/dev/null || echo go)
 
@@ -61,8 +64,8 @@ step "monitor memory (bench/monitor.sh)"
 bench/monitor.sh --json "$out/monitor.json"
 
 step "Go benchmarks of the hot paths (-benchtime $benchtime)"
-"$GO" test -run '^$' -bench . -benchmem -benchtime "$benchtime" \
-	./spec/ ./internal/lazyjson/ ./linux/seccomp/ ./linux/selfexe/ ./linux/cgroups/v2/ ./engine/ ./runtime/ |
+# shellcheck disable=SC2086  # BENCH_PKGS is a list of packages
+"$GO" test -run '^$' -bench . -benchmem -benchtime "$benchtime" $BENCH_PKGS |
 	tee "$out/gobench.txt"
 
 if [ "${PULL:-1}" != 0 ]; then
