@@ -1,6 +1,7 @@
 // Package firewall owns tincan's nftables rules: one table, "inet tincan"
 // (TableName), and never reads or changes any other table. Callers
-// serialize changes (the network store holds a lock around them).
+// need not serialize changes: each takes a host-wide lock, since several
+// tincan stores (root's, tests') may share the host's table.
 //
 // The table holds five chains and one set:
 //
@@ -31,17 +32,19 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/google/nftables"
+	"golang.org/x/sys/unix"
 )
 
 // TableName is the name of tincan's table (family inet).
 const TableName = "tincan"
 
-// Firewall changes the rules of one network namespace. Its methods are not
-// safe for concurrent use; callers serialize changes.
+// Firewall changes the rules of one network namespace. Changes to the
+// host's table are serialized across processes by lockPath.
 type Firewall struct {
 	// netnsFd is the network namespace to change; 0 means that of the
 	// calling thread (which, for New's callers, is the process's).
@@ -105,6 +108,11 @@ func (f *Firewall) Owners() (bridges, portOwners []string, err error) {
 // Delete removes the whole table (tincan network prune, tests). A missing
 // table is no error.
 func (f *Firewall) Delete() error {
+	unlock, err := f.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	c, err := f.conn()
 	if err != nil {
 		return fmt.Errorf("nftables: delete table %s: %w", TableName, err)
@@ -121,4 +129,37 @@ func (f *Firewall) Delete() error {
 		return fmt.Errorf("nftables: delete table %s: %w", TableName, err)
 	}
 	return nil
+}
+
+// lockPath is the host-wide lock of changes to the host's table: each
+// change reads the table (to find its rules, or to see whether it may
+// delete the table) before its batch, and two processes interleaving
+// there could delete rules the other just added.
+const lockPath = "/run/lock/tincan-firewall.lock"
+
+// lock takes lockPath for a change of the host's table (a private
+// namespace's, NewAt, needs none); the returned function releases it.
+func (f *Firewall) lock() (func(), error) {
+	if f.netnsFd > 0 {
+		return func() {}, nil
+	}
+	path := lockPath
+	if _, err := os.Stat(filepath.Dir(path)); err != nil {
+		path = "/run/tincan-firewall.lock"
+	}
+	fd, err := unix.Open(path, unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("nftables: open lock %s: %w", path, err)
+	}
+	for {
+		err = unix.Flock(fd, unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("nftables: lock %s: %w", path, err)
+	}
+	return func() { unix.Close(fd) }, nil
 }

@@ -66,6 +66,11 @@ func checkIfName(name string) error {
 //
 // Everything is one atomic batch.
 func (f *Firewall) AddNetwork(n Network) error {
+	unlock, err := f.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	subs, err := n.validate()
 	if err != nil {
 		return fmt.Errorf("nftables: add network %s: %w", n.Bridge, err)
@@ -118,6 +123,11 @@ func networkRules(br string, subs []netip.Prefix, set *nftables.Set) []*nftables
 // a bridge without rules is no error. When no network and no port rule
 // remain, it deletes the table.
 func (f *Firewall) RemoveNetwork(bridge string) error {
+	unlock, err := f.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := checkIfName(bridge); err != nil {
 		return fmt.Errorf("nftables: remove network %s: %w", bridge, err)
 	}

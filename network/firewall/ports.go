@@ -79,6 +79,11 @@ func portRule(r PortRule, proto byte) *nftables.Rule {
 // family than its ContainerIP is skipped. All rules are one atomic batch:
 // an invalid rule adds none.
 func (f *Firewall) AddPorts(rules []PortRule) error {
+	unlock, err := f.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if len(rules) == 0 {
 		return nil
 	}
@@ -119,6 +124,11 @@ func (f *Firewall) AddPorts(rules []PortRule) error {
 // RemovePorts deletes every rule whose owner is owner; none is no error.
 // When no network and no port rule remain, it deletes the table.
 func (f *Firewall) RemovePorts(owner string) error {
+	unlock, err := f.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	c, err := f.conn()
 	if err != nil {
 		return fmt.Errorf("nftables: remove port rules of %s: %w", owner, err)
