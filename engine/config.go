@@ -1,5 +1,10 @@
 package engine
 
+import (
+	"github.com/tincan/tincan/network"
+	"github.com/tincan/tincan/network/portmap"
+)
+
 // RunConfig is what `tincan run` was asked for: the person's intent, kept
 // in the record so that restart and inspect see it.
 //
@@ -44,11 +49,26 @@ type RunConfig struct {
 	StopSignal      string            `json:"stopSignal,omitempty"`
 	StopTimeout     *int              `json:"stopTimeout,omitempty"`
 	Labels          map[string]string `json:"labels,omitempty"`
-	// Network is "none" (a network namespace with loopback only) or "host".
-	Network    string `json:"network,omitempty"`
-	AutoRemove bool   `json:"autoRemove,omitempty"`
-	// ExposedPorts are the image's ("80/tcp"), recorded for inspect;
-	// nothing publishes them.
+	// Network is the network mode: "bridge" (the default network, or the
+	// user networks of Networks), "none" (a network namespace with
+	// loopback only), "host", "container:NAME" or, rootless, "pasta".
+	Network string `json:"network,omitempty"`
+	// Networks are the bridge networks joined at start, the first the
+	// primary one (default route, published ports); `network connect`
+	// and `disconnect` change the list.
+	Networks []network.Attachment `json:"networks,omitempty"`
+	// Publish are the -p ports; PublishAll (-P) adds the image's
+	// ExposedPorts on random host ports.
+	Publish    []portmap.Mapping `json:"publish,omitempty"`
+	PublishAll bool              `json:"publishAll,omitempty"`
+	// DNS, DNSSearch and DNSOptions replace the host's resolv.conf values;
+	// ExtraHosts are --add-host "name:ip" lines for /etc/hosts.
+	DNS        []string `json:"dns,omitempty"`
+	DNSSearch  []string `json:"dnsSearch,omitempty"`
+	DNSOptions []string `json:"dnsOptions,omitempty"`
+	ExtraHosts []string `json:"extraHosts,omitempty"`
+	AutoRemove bool     `json:"autoRemove,omitempty"`
+	// ExposedPorts are the image's ("80/tcp"): -P publishes them.
 	ExposedPorts []string `json:"exposedPorts,omitempty"`
 }
 

@@ -76,6 +76,9 @@ func (s *Store) Create(ctx context.Context, opts CreateOptions) (rec *Record, er
 			return nil, err
 		}
 	}
+	if err := s.resolveNetworks(&c); err != nil {
+		return nil, err
+	}
 	unlock, err := s.lockNames()
 	if err != nil {
 		return nil, err
@@ -202,7 +205,18 @@ func (s *Store) writeBundle(rec *Record, opts CreateOptions) error {
 	if hostname == "" {
 		hostname = rec.ShortID()
 	}
-	if err := writeEtcFiles(bundle, hostname, c.Network); err != nil {
+	var shareFrom, netns string
+	if usesSandbox(c) {
+		netns = s.netnsPath(rec.ID)
+	}
+	if ref, ok := strings.CutPrefix(c.Network, "container:"); ok {
+		target, err := s.Find(ref)
+		if err != nil {
+			return fmt.Errorf("--network %s: %w", c.Network, err)
+		}
+		shareFrom = filepath.Join(s.ContainerDir(target.ID), "bundle")
+	}
+	if err := writeEtcFiles(bundle, hostname, c, shareFrom); err != nil {
 		return err
 	}
 	self, err := os.Executable()
@@ -221,6 +235,7 @@ func (s *Store) writeBundle(rec *Record, opts CreateOptions) error {
 		initBinary:   self,
 		volumes:      s.VolumePath,
 		seccomp:      opts.Seccomp,
+		netns:        netns,
 	})
 	if err != nil {
 		return err
@@ -349,6 +364,11 @@ func monitorEnv(s *Store) []string {
 	env := []string{"TINCAN_DATA=" + s.Data, "TINCAN_RUN=" + s.Run, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GOMAXPROCS=1"}
 	if v := os.Getenv("HOME"); v != "" {
 		env = append(env, "HOME="+v)
+	}
+	for _, k := range bridgeEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
 	}
 	return env
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tincan/tincan/engine/logs"
 	"github.com/tincan/tincan/linux/console"
+	"github.com/tincan/tincan/network/portmap"
 	"github.com/tincan/tincan/runtime"
 )
 
@@ -49,6 +50,7 @@ func (s *Store) RunMonitor(id string, attached, debug bool) error {
 	if err != nil {
 		s.recordFailure(id, err)
 		if m != nil {
+			m.tearDownNetwork()
 			m.ln.Close()
 			os.RemoveAll(s.engineRunDir(id))
 			if m.rec.Config.AutoRemove {
@@ -91,6 +93,11 @@ type monitor struct {
 	tty                      *os.File
 	stdinW, stdoutR, stderrR *os.File
 
+	// ports holds the published host ports while the container runs;
+	// netUp says the network store has its sandbox to tear down.
+	ports *portmap.Reservation
+	netUp bool
+
 	mu      sync.Mutex
 	clients map[*net.UnixConn]bool
 	started chan struct{}
@@ -128,6 +135,11 @@ func (m *monitor) create(log runtime.Logger, debug bool) error {
 		return err
 	}
 	opts.Log, opts.Debug = log, debug
+	// The namespace exists before the runtime joins it (config.json names
+	// its file).
+	if err := m.setUpNetwork(); err != nil {
+		return err
+	}
 	var theirs []*os.File
 	if !m.rec.Config.Tty {
 		if m.rec.Config.Interactive {
@@ -291,11 +303,12 @@ func (m *monitor) waitAndFinish() {
 			m.rec = rec
 		}
 		m.rec.State, m.rec.ExitCode, m.rec.FinishedAt = StateExited, code, time.Now().UTC()
-		m.rec.Pid, m.rec.MonitorPid = 0, 0
+		m.rec.Pid, m.rec.MonitorPid, m.rec.Network = 0, 0, nil
 		m.s.save(m.rec)
 		unlock()
 	}
 	cleanup := func() {
+		m.tearDownNetwork()
 		m.ln.Close()
 		m.log.Close()
 		m.c.Delete(true, quietLog{})
@@ -328,6 +341,7 @@ func (m *monitor) abort(err error) {
 	if m.c != nil {
 		m.c.Delete(true, quietLog{})
 	}
+	m.tearDownNetwork()
 	m.s.recordFailure(m.rec.ID, err)
 	m.ln.Close()
 	os.RemoveAll(m.s.engineRunDir(m.rec.ID))

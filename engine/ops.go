@@ -143,6 +143,12 @@ func (s *Store) Remove(ref string, force, volumes bool) (*Record, error) {
 	for cur, err := s.Load(rec.ID); err == nil && monitorAlive(cur) && time.Now().Before(deadline); cur, err = s.Load(rec.ID) {
 		time.Sleep(10 * time.Millisecond)
 	}
+	if usesSandbox(&rec.Config) {
+		// A monitor that was killed left its network behind.
+		if err := s.Networks().Detach(rec.ID); err != nil {
+			return nil, fmt.Errorf("remove the network of %s: %w", rec.Name, err)
+		}
+	}
 	if err := s.removeFiles(rec.ID); err != nil {
 		return nil, err
 	}

@@ -55,6 +55,8 @@ type Record struct {
 	Error string `json:"error,omitempty"`
 	// RestartCount counts restarts.
 	RestartCount int `json:"restartCount"`
+	// Network is the running container's addresses and ports.
+	Network *NetworkSettings `json:"network,omitempty"`
 }
 
 // ShortID is the first 12 hex digits of the id.

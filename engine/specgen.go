@@ -13,6 +13,7 @@ import (
 	"github.com/tincan/tincan/errdefs"
 	"github.com/tincan/tincan/linux/caps"
 	"github.com/tincan/tincan/linux/rlimit"
+	"github.com/tincan/tincan/network"
 	"github.com/tincan/tincan/spec"
 )
 
@@ -54,6 +55,9 @@ type specInputs struct {
 	volumes func(name string) (string, error)
 	// seccomp returns the profile for the final capability set.
 	seccomp func(caps []string) (*specs.LinuxSeccomp, error)
+	// netns is the network namespace file to join (bridge networks,
+	// container:NAME); empty: a new namespace, or the host's.
+	netns string
 }
 
 // buildSpec makes the OCI config for a run: docker-like defaults (default
@@ -131,7 +135,7 @@ func buildSpec(r *Record, in specInputs) (*specs.Spec, error) {
 	if err := setMounts(s, c, in); err != nil {
 		return nil, err
 	}
-	setNamespaces(s, c)
+	setNamespaces(s, c, in.netns)
 	setResources(s, c)
 	if c.Privileged {
 		makePrivileged(s)
@@ -306,11 +310,11 @@ func setMounts(s *specs.Spec, c *RunConfig, in specInputs) error {
 	return nil
 }
 
-func setNamespaces(s *specs.Spec, c *RunConfig) {
+func setNamespaces(s *specs.Spec, c *RunConfig, netns string) {
 	ns := []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace},
 		{Type: specs.UTSNamespace}, {Type: specs.MountNamespace}}
-	if c.Network != "host" {
-		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+	if c.Network != NetworkHost {
+		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: netns})
 	}
 	s.Linux.Namespaces = ns
 	if c.Network == "host" {
@@ -380,17 +384,28 @@ func makePrivileged(s *specs.Spec) {
 	s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
 }
 
-// writeEtcFiles writes the bundle's hosts, resolv.conf and hostname.
-func writeEtcFiles(bundle, hostname, network string) error {
-	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n"
-	if network == "host" {
+// writeEtcFiles writes the bundle's hosts, resolv.conf and hostname. On a
+// bridge network, the monitor rewrites hosts at each start with the
+// container's address and its peers; with shareFrom (container:NAME) the
+// other container's hosts and resolv.conf are copied.
+func writeEtcFiles(bundle, hostname string, c *RunConfig, shareFrom string) error {
+	hosts := network.HostsContent(hostname, nil, c.ExtraHosts, nil)
+	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
+	resolv := network.ResolvConf(string(hostResolv), c.DNS, c.DNSSearch, c.DNSOptions, c.Network == NetworkHost)
+	if c.Network == NetworkHost {
 		if data, err := os.ReadFile("/etc/hosts"); err == nil {
-			hosts = string(data)
+			hosts = string(data) + network.ExtraHostsLines(c.ExtraHosts)
 		}
 	}
-	resolv := ""
-	if data, err := os.ReadFile("/etc/resolv.conf"); err == nil {
-		resolv = string(data)
+	if shareFrom != "" {
+		for _, f := range []struct {
+			name string
+			dst  *string
+		}{{"hosts", &hosts}, {"resolv.conf", &resolv}} {
+			if data, err := os.ReadFile(filepath.Join(shareFrom, f.name)); err == nil {
+				*f.dst = string(data)
+			}
+		}
 	}
 	files := map[string]string{"hosts": hosts, "resolv.conf": resolv, "hostname": hostname + "\n"}
 	for name, content := range files {

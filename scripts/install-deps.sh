@@ -19,6 +19,11 @@ pkgs="$pkgs procps"
 pkgs="$pkgs containerd podman conmon docker.io"
 # tests/images and bench/pull.sh: a registry, and tools to cross-check with.
 pkgs="$pkgs docker-registry skopeo podman umoci"
+# Networking: iproute2 (ip netns for the tests' outside host), passt (pasta:
+# rootless networking), nftables (the nft command, to look at tincan's
+# table; tincan itself talks netlink), containernetworking-plugins (podman's
+# bridge, for the published-port benchmark).
+pkgs="$pkgs iproute2 passt nftables containernetworking-plugins"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

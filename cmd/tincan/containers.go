@@ -14,6 +14,7 @@ import (
 	"github.com/tincan/tincan/engine/logs"
 	"github.com/tincan/tincan/errdefs"
 	"github.com/tincan/tincan/internal/signals"
+	"github.com/tincan/tincan/network/portmap"
 )
 
 func (c *cli) startCommand() *cobra.Command {
@@ -84,10 +85,10 @@ func (c *cli) psCommand() *cobra.Command {
 				return json.NewEncoder(os.Stdout).Encode(shown)
 			default:
 				w := tabwriter.NewWriter(os.Stdout, 3, 1, 3, ' ', 0)
-				fmt.Fprintln(w, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tNAMES")
+				fmt.Fprintln(w, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
 				for _, r := range shown {
-					fmt.Fprintf(w, "%s\t%s\t%q\t%s\t%s\t%s\n", r.ID[:12], r.Image, truncate(r.Command, 30),
-						ago(r.Created), r.Status, r.Name)
+					fmt.Fprintf(w, "%s\t%s\t%q\t%s\t%s\t%s\t%s\n", r.ID[:12], r.Image, truncate(r.Command, 30),
+						ago(r.Created), r.Status, strings.Join(r.Ports, ", "), r.Name)
 				}
 				return w.Flush()
 			}
@@ -114,6 +115,9 @@ type psRow struct {
 	ExitCode int               `json:"exitCode"`
 	Pid      int               `json:"pid,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`
+	// Ports are the published ports of a running container, as docker
+	// ps shows them ("0.0.0.0:8080->80/tcp").
+	Ports []string `json:"ports,omitempty"`
 }
 
 func newPSRow(r *engine.Record, st engine.State) psRow {
@@ -126,6 +130,7 @@ func newPSRow(r *engine.Record, st engine.State) psRow {
 	switch st {
 	case engine.StateRunning:
 		row.Status, row.Pid = "Up "+since(r.StartedAt), r.Pid
+		row.Ports = psPorts(r)
 	case engine.StatePaused:
 		row.Status, row.Pid = "Up "+since(r.StartedAt)+" (Paused)", r.Pid
 	case engine.StateCreated:
@@ -409,4 +414,17 @@ func (c *cli) pruneCommand() *cobra.Command {
 			return err
 		},
 	}
+}
+
+// psPorts are a running container's published ports, docker ps's way.
+func psPorts(r *engine.Record) []string {
+	if r.Network == nil {
+		return nil
+	}
+	var out []string
+	for _, l := range portmap.Lines(r.Network.Ports) {
+		ctr, host, _ := strings.Cut(l, " -> ")
+		out = append(out, host+"->"+ctr)
+	}
+	return out
 }

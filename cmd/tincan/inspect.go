@@ -12,6 +12,7 @@ import (
 
 	"github.com/tincan/tincan/engine"
 	"github.com/tincan/tincan/errdefs"
+	"github.com/tincan/tincan/network/portmap"
 	"github.com/tincan/tincan/spec"
 )
 
@@ -33,6 +34,71 @@ type inspectView struct {
 	Mounts       []specs.Mount         `json:"Mounts"`
 	Resources    *specs.LinuxResources `json:"Resources,omitempty"`
 	Process      *specs.Process        `json:"Process,omitempty"`
+	// NetworkSettings are the running container's addresses and ports.
+	NetworkSettings inspectNetwork `json:"NetworkSettings"`
+}
+
+// inspectNetwork is docker's NetworkSettings: the primary interface's
+// addresses at the top, every network's under Networks.
+type inspectNetwork struct {
+	SandboxKey string                          `json:"SandboxKey"`
+	Ports      map[string][]inspectPortBinding `json:"Ports"`
+	inspectEndpoint
+	Networks map[string]inspectEndpoint `json:"Networks"`
+}
+
+type inspectPortBinding struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string `json:"HostPort"`
+}
+
+type inspectEndpoint struct {
+	IPAddress           string   `json:"IPAddress"`
+	IPPrefixLen         int      `json:"IPPrefixLen"`
+	Gateway             string   `json:"Gateway"`
+	GlobalIPv6Address   string   `json:"GlobalIPv6Address"`
+	GlobalIPv6PrefixLen int      `json:"GlobalIPv6PrefixLen"`
+	IPv6Gateway         string   `json:"IPv6Gateway"`
+	MacAddress          string   `json:"MacAddress"`
+	Aliases             []string `json:"Aliases,omitempty"`
+}
+
+// newInspectNetwork shows n (nil: not running) as docker does.
+func newInspectNetwork(n *engine.NetworkSettings) inspectNetwork {
+	v := inspectNetwork{Ports: map[string][]inspectPortBinding{}, Networks: map[string]inspectEndpoint{}}
+	if n == nil {
+		return v
+	}
+	v.SandboxKey = n.SandboxKey
+	for _, m := range n.Ports {
+		for _, host := range portmap.HostAddrs(m) {
+			i := strings.LastIndexByte(host, ':')
+			v.Ports[m.Key()] = append(v.Ports[m.Key()], inspectPortBinding{HostIP: strings.Trim(host[:i], "[]"), HostPort: host[i+1:]})
+		}
+	}
+	for i, e := range n.Endpoints {
+		var ie inspectEndpoint
+		ie.MacAddress, ie.Aliases = e.MAC, e.Aliases
+		for _, a := range e.Addrs {
+			if a.Addr().Is4() {
+				ie.IPAddress, ie.IPPrefixLen = a.Addr().String(), a.Bits()
+			} else {
+				ie.GlobalIPv6Address, ie.GlobalIPv6PrefixLen = a.Addr().String(), a.Bits()
+			}
+		}
+		for _, g := range e.Gateways {
+			if g.Is4() {
+				ie.Gateway = g.String()
+			} else {
+				ie.IPv6Gateway = g.String()
+			}
+		}
+		v.Networks[e.Network] = ie
+		if i == 0 {
+			v.inspectEndpoint = ie
+		}
+	}
+	return v
 }
 
 // inspectGraphDriver is the container's overlay, as docker shows it.
@@ -116,6 +182,9 @@ func (c *cli) inspectContainer(rec *engine.Record) inspectView {
 	}
 	if v.State.Running {
 		v.State.Pid = rec.Pid
+		v.NetworkSettings = newInspectNetwork(rec.Network)
+	} else {
+		v.NetworkSettings = newInspectNetwork(nil)
 	}
 	dir := c.store.ContainerDir(rec.ID)
 	if !rec.Config.RootfsRW {

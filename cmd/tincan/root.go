@@ -41,7 +41,7 @@ small monitor process that keeps its output and exit status.`,
 	root.AddCommand(
 		c.runCommand(), c.startCommand(), c.psCommand(), c.logsCommand(), c.attachCommand(),
 		c.stopCommand(), c.killCommand(), c.rmCommand(), c.restartCommand(), c.waitCommand(),
-		c.renameCommand(), c.pruneCommand(), c.inspectCommand(), c.volumeCommand(),
+		c.renameCommand(), c.pruneCommand(), c.inspectCommand(), c.volumeCommand(), c.networkCommand(), c.portCommand(),
 		c.infoCommand(), c.checkCommand(),
 		c.execCommand(), c.topCommand(), c.statsCommand(), c.pauseCommand(), c.unpauseCommand(),
 		c.imagesCommand(), c.imageCommand(), c.pullCommand(), c.pushCommand(), c.tagCommand(), c.rmiCommand(),

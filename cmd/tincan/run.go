@@ -14,7 +14,7 @@ import (
 
 // runFlags are the flags of run (and create).
 type runFlags struct {
-	name, rootfs, workdir, user, hostname, network, memory, memorySwap string
+	name, rootfs, workdir, user, hostname, memory, memorySwap          string
 	stopSignal, entrypoint, pull                                       string
 	detach, rm, interactive, tty, readOnly, privileged, init, rootfsRW bool
 	cpus                                                               float64
@@ -23,6 +23,7 @@ type runFlags struct {
 	stopTimeout                                                        int
 	env, envFiles, volumes, tmpfs, ulimits, capAdd, capDrop            []string
 	securityOpts, labels                                               []string
+	net                                                                engine.NetworkFlags
 }
 
 func (f *runFlags) define(cmd *cobra.Command) {
@@ -59,7 +60,19 @@ func (f *runFlags) define(cmd *cobra.Command) {
 	fl.IntVar(&f.stopTimeout, "stop-timeout", -1, "seconds to wait for stop before killing")
 	fl.StringVar(&f.entrypoint, "entrypoint", "", "override the entrypoint (\"\" clears it)")
 	fl.StringArrayVarP(&f.labels, "label", "l", nil, "set a label KEY=VALUE")
-	fl.StringVar(&f.network, "network", "none", "network: none (own namespace, loopback only) or host")
+	fl.StringArrayVar(&f.net.Networks, "network", nil, "network: bridge (default; root), NAME (a user network; repeat for several), none, host, container:NAME, pasta (default rootless)")
+	fl.StringArrayVar(&f.net.Networks, "net", nil, "same as --network")
+	fl.MarkHidden("net")
+	fl.StringArrayVarP(&f.net.Publish, "publish", "p", nil, "publish a port: [IP:][HOSTPORT:]PORT[/tcp|udp], ranges allowed")
+	fl.BoolVarP(&f.net.PublishAll, "publish-all", "P", false, "publish the image's exposed ports on random host ports")
+	fl.StringVar(&f.net.IP, "ip", "", "IPv4 address on the first network")
+	fl.StringVar(&f.net.IP6, "ip6", "", "IPv6 address on the first network")
+	fl.StringVar(&f.net.MAC, "mac-address", "", "MAC address on the first network")
+	fl.StringArrayVar(&f.net.Aliases, "network-alias", nil, "another name for the container on its user network")
+	fl.StringArrayVar(&f.net.DNS, "dns", nil, "DNS server for /etc/resolv.conf (replaces the host's)")
+	fl.StringArrayVar(&f.net.DNSSearch, "dns-search", nil, "DNS search domain (\".\" for none)")
+	fl.StringArrayVar(&f.net.DNSOptions, "dns-option", nil, "resolv.conf option (e.g. ndots:2)")
+	fl.StringArrayVar(&f.net.AddHosts, "add-host", nil, "add NAME:IP to /etc/hosts")
 }
 
 // config turns the flags and arguments into a RunConfig.
@@ -68,7 +81,7 @@ func (f *runFlags) config(cmd *cobra.Command, args []string) (engine.RunConfig, 
 		Rootfs: f.rootfs, RootfsRW: f.rootfsRW, WorkingDir: f.workdir, User: f.user,
 		Hostname: f.hostname, Tty: f.tty, Interactive: f.interactive, ReadOnly: f.readOnly,
 		CapAdd: f.capAdd, CapDrop: f.capDrop, Privileged: f.privileged, Init: f.init,
-		StopSignal: f.stopSignal, Network: f.network, AutoRemove: f.rm,
+		StopSignal: f.stopSignal, AutoRemove: f.rm,
 	}
 	switch {
 	case f.rootfs != "":
@@ -90,8 +103,8 @@ func (f *runFlags) config(cmd *cobra.Command, args []string) (engine.RunConfig, 
 			c.Entrypoint = []string{f.entrypoint}
 		}
 	}
-	if f.network != "none" && f.network != "host" {
-		return c, errdefs.InvalidArgument("--network %q: only none and host are supported", f.network)
+	if err := f.net.Apply(&c); err != nil {
+		return c, err
 	}
 	var err error
 	for _, file := range f.envFiles {

@@ -138,12 +138,17 @@ func TestNetworkHostAndNone(t *testing.T) {
 	if len(lines) < 2 || lines[0] != hostNS || strings.TrimSpace(lines[1]) != strings.Join(hostIfs, " ") {
 		t.Errorf("--network host: %q, want %s and %v", r.stdout, hostNS, hostIfs)
 	}
-	r = e.must("run", "--rm", "--rootfs", e.rootfs, "sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net")
+	r = e.must("run", "--rm", "--network", "none", "--rootfs", e.rootfs, "sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net")
 	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 2 || lines[0] == hostNS || lines[1] != "lo" {
-		t.Errorf("default network: %q, want a namespace of its own with lo only", r.stdout)
+		t.Errorf("--network none: %q, want a namespace of its own with lo only", r.stdout)
 	}
-	if r := e.tincan("run", "--rm", "--network", "bridge", "--rootfs", e.rootfs, "true"); r.code != 125 || !strings.Contains(r.stderr, "--network") {
-		t.Errorf("--network bridge: %+v", r)
+	// The default is docker's: the default bridge network (eth0).
+	r = e.must("run", "--rm", "--rootfs", e.rootfs, "sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net | tr '\\n' ' '")
+	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 2 || lines[0] == hostNS || strings.TrimSpace(lines[1]) != "eth0 lo" {
+		t.Errorf("default network: %q, want a namespace of its own with eth0 and lo", r.stdout)
+	}
+	if r := e.tincan("run", "--rm", "--network", "nosuch", "--rootfs", e.rootfs, "true"); r.code != 125 || !strings.Contains(r.stderr, "network nosuch not found") {
+		t.Errorf("--network nosuch: %+v", r)
 	}
 }
 
@@ -308,8 +313,8 @@ func TestBadInputLeavesNothing(t *testing.T) {
 		t.Errorf("failed runs left containers: %q", got)
 	}
 	entries, _ := os.ReadDir(filepath.Join(e.data, "containers"))
-	runEntries, _ := os.ReadDir(e.run)
-	if len(entries) != 1 || len(runEntries) != 2 { // taken's, and engine/
+	runEntries := runtimeEntries(t, e.run)
+	if len(entries) != 1 || len(runEntries) != 3 { // taken's, its netns file, and engine/
 		t.Errorf("failed runs left %d records and %d runtime entries", len(entries), len(runEntries))
 	}
 	if vols := e.must("volume", "ls").stdout; vols != "" {

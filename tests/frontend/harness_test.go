@@ -21,12 +21,14 @@ type env struct {
 	data   string
 	run    string
 	rootfs string
+	bridge []string // the store's own default network (testutil.BridgeEnv)
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	testutil.RequiresRoot(t)
-	e := &env{t: t, bin: testutil.TincanBinary(t), data: t.TempDir(), run: t.TempDir(), rootfs: filepath.Join(t.TempDir(), "rootfs")}
+	e := &env{t: t, bin: testutil.TincanBinary(t), data: t.TempDir(), run: t.TempDir(), rootfs: filepath.Join(t.TempDir(), "rootfs"),
+		bridge: testutil.BridgeEnv()}
 	os.Chmod(filepath.Dir(e.rootfs), 0o755)
 	testutil.NewRootfs(t, e.rootfs)
 	t.Cleanup(func() {
@@ -41,6 +43,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) cmd(args ...string) *exec.Cmd {
 	cmd := exec.Command(e.bin, args...)
 	cmd.Env = append(os.Environ(), "TINCAN_DATA="+e.data, "TINCAN_RUN="+e.run)
+	cmd.Env = append(cmd.Env, e.bridge...)
 	return cmd
 }
 
@@ -106,4 +109,23 @@ func oneLine(t *testing.T, stderr string) {
 	if strings.Count(strings.TrimSpace(stderr), "\n") != 0 || strings.Contains(stderr, "goroutine ") {
 		t.Errorf("error is not one line: %q", stderr)
 	}
+}
+
+// runtimeEntries lists the runtime root's entries, with the files of the
+// netns directory (the network namespaces of running containers, one
+// each) in place of the directory itself.
+func runtimeEntries(t *testing.T, run string) []string {
+	t.Helper()
+	entries, _ := os.ReadDir(run)
+	var names []string
+	for _, x := range entries {
+		if x.Name() != "netns" {
+			names = append(names, x.Name())
+		}
+	}
+	ns, _ := os.ReadDir(filepath.Join(run, "netns"))
+	for _, x := range ns {
+		names = append(names, "netns/"+x.Name())
+	}
+	return names
 }

@@ -265,14 +265,13 @@ func TestParallelRunRemoveLeavesNothing(t *testing.T) {
 		t.Fatalf("containers left: %q", out)
 	}
 	entries, _ := os.ReadDir(filepath.Join(e.data, "containers"))
-	runEntries, _ := os.ReadDir(e.run)
 	var left []string
 	for _, x := range entries {
 		left = append(left, "record "+x.Name())
 	}
-	for _, x := range runEntries {
-		if x.Name() != "engine" {
-			left = append(left, "runtime state "+x.Name())
+	for _, x := range runtimeEntries(t, e.run) {
+		if x != "engine" {
+			left = append(left, "runtime state "+x)
 		}
 	}
 	left = append(left, testutil.ProcessesWith(mark)...)

@@ -361,7 +361,7 @@ func TestAnonymousVolumesAndRmV(t *testing.T) {
 // --debug shows the isolation steps as they happen; without it, none.
 func TestDebugShowsIsolationSteps(t *testing.T) {
 	e := newEnv(t)
-	r := e.must("--debug", "run", "--rm", "--rootfs", e.rootfs, "true")
+	r := e.must("--debug", "run", "--rm", "--network", "none", "--rootfs", e.rootfs, "true")
 	for _, want := range []string{
 		"tincan: debug: namespaces: new [pid ipc uts mount network]",
 		"tincan: debug: init: mount proc on /proc",

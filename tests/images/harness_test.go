@@ -29,12 +29,14 @@ type env struct {
 	data   string
 	docker string // DOCKER_CONFIG
 	extra  []string
+	bridge []string // the store's own default network (testutil.BridgeEnv)
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	testutil.RequiresRoot(t)
-	return &env{t: t, bin: testutil.TincanBinary(t), data: t.TempDir(), docker: t.TempDir()}
+	e := &env{t: t, bin: testutil.TincanBinary(t), data: t.TempDir(), docker: t.TempDir(), bridge: testutil.BridgeEnv()}
+	return e
 }
 
 type result struct {
@@ -45,6 +47,7 @@ type result struct {
 func (e *env) cmd(args ...string) *exec.Cmd {
 	cmd := exec.Command(e.bin, args...)
 	cmd.Env = append(os.Environ(), "TINCAN_DATA="+e.data, "TINCAN_RUN="+filepath.Join(e.data, "run"), "DOCKER_CONFIG="+e.docker)
+	cmd.Env = append(cmd.Env, e.bridge...)
 	cmd.Env = append(cmd.Env, e.extra...)
 	return cmd
 }
