@@ -47,6 +47,9 @@ type CreateOptions struct {
 // made.
 func (s *Store) Create(ctx context.Context, opts CreateOptions) (rec *Record, err error) {
 	c := opts.Config
+	if err := rootlessImageUnsupported(&c); err != nil {
+		return nil, err
+	}
 	var img resolvedImage
 	switch {
 	case c.Image != "" && c.Rootfs != "":
@@ -149,6 +152,9 @@ func (s *Store) Create(ctx context.Context, opts CreateOptions) (rec *Record, er
 	if err := s.writeBundle(rec, opts); err != nil {
 		return nil, err
 	}
+	if err := s.prepareRootlessUpper(rec); err != nil {
+		return nil, err
+	}
 	if c.Image == "" {
 		if err := s.save(rec); err != nil {
 			return nil, err
@@ -188,8 +194,12 @@ func copyRootAttrs(src, dst string) error {
 	if err := unix.Stat(src, &st); err != nil {
 		return fmt.Errorf("stat rootfs %s: %w", src, err)
 	}
-	if err := os.Chown(dst, int(st.Uid), int(st.Gid)); err != nil {
-		return fmt.Errorf("prepare overlay: %w", err)
+	// A rootless caller's upper directory stays its own: root in the
+	// container's user namespace.
+	if !rootlessCaller() {
+		if err := os.Chown(dst, int(st.Uid), int(st.Gid)); err != nil {
+			return fmt.Errorf("prepare overlay: %w", err)
+		}
 	}
 	if err := os.Chmod(dst, os.FileMode(st.Mode&0o7777)); err != nil {
 		return fmt.Errorf("prepare overlay: %w", err)

@@ -27,5 +27,6 @@
 //	<data>/volumes/<name>/_data           named volumes
 //	<run>/engine/<id>/attach.sock         the monitor's attach socket
 //	<run>/engine/<id>/exec-*.json         an exec's process.json, while tincan exec runs
+//	<run>/engine/<id>/pasta.pid           rootless: the pid of the container's pasta
 //	<run>/<id>/                           runtime state (package runtime)
 package engine

@@ -50,6 +50,7 @@ func (s *Store) RunMonitor(id string, attached, debug bool) error {
 	if err != nil {
 		s.recordFailure(id, err)
 		if m != nil {
+			m.stopNetwork()
 			m.tearDownNetwork()
 			m.ln.Close()
 			os.RemoveAll(s.engineRunDir(id))
@@ -102,6 +103,7 @@ type monitor struct {
 	clients map[*net.UnixConn]bool
 	started chan struct{}
 	once    sync.Once
+	stopNet func() // rootless: stops pasta (rootless.go)
 }
 
 func (s *Store) prepareMonitor(id string) (*monitor, error) {
@@ -135,6 +137,7 @@ func (m *monitor) create(log runtime.Logger, debug bool) error {
 		return err
 	}
 	opts.Log, opts.Debug = log, debug
+	opts.Namespaced = m.startNetwork // rootless: pasta (rootless.go)
 	// The namespace exists before the runtime joins it (config.json names
 	// its file).
 	if err := m.setUpNetwork(); err != nil {
@@ -289,6 +292,7 @@ func (m *monitor) waitAndFinish() {
 			break
 		}
 	}
+	m.stopNetwork()
 	code := 255
 	switch {
 	case ws.Exited():
@@ -338,6 +342,7 @@ func (m *monitor) waitAndFinish() {
 
 // abort undoes a create whose start failed.
 func (m *monitor) abort(err error) {
+	m.stopNetwork()
 	if m.c != nil {
 		m.c.Delete(true, quietLog{})
 	}

@@ -170,6 +170,7 @@ func (s *Store) removeFiles(id string) error {
 		}
 	}
 	runtime.RemoveAbandoned(s.Run, id)
+	s.sweepRootlessNetwork(id)
 	os.RemoveAll(s.engineRunDir(id))
 	if err := os.RemoveAll(s.ContainerDir(id)); err != nil {
 		return fmt.Errorf("remove container %s: %w", id, err)

@@ -152,6 +152,9 @@ func buildSpec(r *Record, in specInputs) (*specs.Spec, error) {
 			s.Linux.Seccomp = prof
 		}
 	}
+	if err := setRootless(s); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

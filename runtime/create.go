@@ -66,6 +66,14 @@ type CreateOptions struct {
 	Debug bool
 	// Log receives warnings and debug lines.
 	Log Logger
+	// Namespaced, when set, is called with the init's host pid once its
+	// namespaces exist (the ids of a new user namespace mapped), before
+	// the init gets its bootstrap: it has done nothing of the container's
+	// setup and is still dumpable, so a helper the caller runs can open
+	// its /proc/<pid>/ns files (a rootless engine's pasta joins its user
+	// and network namespaces; later the init is not dumpable, and its
+	// /proc files are the host root's). An error fails the create.
+	Namespaced func(pid int) error
 }
 
 // Logger receives what the runtime reports besides errors.

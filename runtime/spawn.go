@@ -124,6 +124,7 @@ func spawnInit(opts *CreateOptions, p *prepared, c *Container, cg cgroups.Manage
 		stderr:        opts.Stderr,
 		cg:            cg,
 		whileBooting:  whileBooting,
+		namespaced:    opts.Namespaced,
 		await: func(sock *os.File, pid int) error {
 			return awaitCreated(sock, opts, c, pid)
 		},
@@ -176,6 +177,9 @@ type initLaunch struct {
 	// runs here (the cgroup limits, the device filter) is in place before
 	// any of it.
 	whileBooting func() error
+	// namespaced, when set, runs once the init's namespaces exist and
+	// before its bootstrap (CreateOptions.Namespaced).
+	namespaced func(pid int) error
 	// await serves the init after the bootstrap until it is done with the
 	// parent: created (create) or executed (exec).
 	await func(sock *os.File, pid int) error
@@ -298,6 +302,11 @@ func spawn(l *initLaunch) (_ *initProcess, err error) {
 		return nil, fmt.Errorf("container init: %w", err)
 	}
 	ip.startTime = st.StartTime
+	if l.namespaced != nil {
+		if err := l.namespaced(ip.pid); err != nil {
+			return nil, err
+		}
+	}
 
 	l.boot.HostPid = ip.pid
 	if err := initproc.SendJSON(parentSock, initproc.MsgBootstrap, &l.boot); err != nil {
