@@ -12,6 +12,9 @@ tincan=$PWD/bin/tincan
 work=$(mktemp -d /tmp/tincan-demo.XXXXXX)
 root=$work/state
 export TINCAN_DATA="$work/tincan-data" TINCAN_RUN="$work/tincan-run"
+# The demo's default network is its own (a store's bridge goes with its
+# last container; two stores must not share one).
+export TINCAN_BRIDGE_NAME=tincandemo0 TINCAN_BRIDGE_SUBNET=10.76.0.0/24
 cleanup() {
 	"$tincan" rm -f web >/dev/null 2>&1 || true
 	"$oci" --root "$root" delete -f demo >/dev/null 2>&1 || true
@@ -61,10 +64,11 @@ done
 url=http://127.0.0.1:$port/
 rootfs=$work/bundle/rootfs
 
-say tincan run -d --init --name web --network host -v "$work/www:/www:ro" --rootfs "$rootfs" httpd -f -vv -p "127.0.0.1:$port" -h /www
-"$tincan" run -d --init --name web --network host -v "$work/www:/www:ro" --rootfs "$rootfs" \
-	httpd -f -vv -p "127.0.0.1:$port" -h /www
+say tincan run -d --init --name web -p "127.0.0.1:$port:80" -v "$work/www:/www:ro" --rootfs "$rootfs" httpd -f -vv -p 80 -h /www
+"$tincan" run -d --init --name web -p "127.0.0.1:$port:80" -v "$work/www:/www:ro" --rootfs "$rootfs" \
+	httpd -f -vv -p 80 -h /www
 say tincan ps; "$tincan" ps
+say tincan port web; "$tincan" port web
 say wget -qO- "$url"
 # busybox wget, never through a proxy; the server may need a moment.
 tries=0
