@@ -360,28 +360,41 @@ func TestBadNetworkInputLeavesNothing(t *testing.T) {
 	}
 }
 
-// A monitor killed with SIGKILL cannot tear its network down: the next
-// run's sweep, or network prune, does.
-func TestCrashLeftoversAreSwept(t *testing.T) {
-	e := newEnv(t)
-	id := e.httpd("crash", "-p", "80")
+// crash SIGKILLs a container's monitor and init, so nothing tears its
+// network down, and checks that something is left to sweep.
+func (e *env) crash(name string) string {
+	e.t.Helper()
+	id := e.httpd(name, "-p", "80")
 	var rec struct {
 		Pid        int `json:"pid"`
 		MonitorPid int `json:"monitorPid"`
 	}
 	data, err := os.ReadFile(filepath.Join(e.data, "containers", id, "record.json"))
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	if err := jsonUnmarshal(data, &rec); err != nil || rec.MonitorPid == 0 || rec.Pid == 0 {
-		t.Fatalf("record: %v %+v", err, rec)
+		e.t.Fatalf("record: %v %+v", err, rec)
 	}
 	// Ours: the pids come from the container record this test made.
-	mustKill(t, rec.MonitorPid)
-	mustKill(t, rec.Pid)
+	mustKill(e.t, rec.MonitorPid)
+	mustKill(e.t, rec.Pid)
 	if left := e.leftovers(id); len(left) == 0 {
-		t.Fatalf("a killed monitor left nothing to sweep: the test proves nothing")
+		e.t.Fatalf("a killed monitor left nothing to sweep: the test proves nothing")
 	}
+	return id
+}
+
+// A monitor killed with SIGKILL cannot tear its network down: the next
+// run's sweep, or network prune, does.
+func TestCrashLeftoversAreSwept(t *testing.T) {
+	e := newEnv(t)
+	id := e.crash("crash1")
+	e.must("run", "--rm", "--rootfs", e.rootfs, "true")
+	if left := e.leftovers(id); len(left) > 0 {
+		t.Errorf("left after the next run: %v", left)
+	}
+	id = e.crash("crash2")
 	out := e.must("network", "prune")
 	if !strings.Contains(out, "sandbox "+id) {
 		t.Errorf("network prune: %q, want the dead sandbox", out)
