@@ -20,6 +20,7 @@ import (
 type outsideHost struct {
 	ns       string // `ip netns` name
 	hostAddr string // the host's address on the link
+	peerAddr string // the other host's
 }
 
 func newOutsideHost(t *testing.T) *outsideHost {
@@ -29,7 +30,8 @@ func newOutsideHost(t *testing.T) *outsideHost {
 	// A /30 of 198.18.0.0/15 (benchmarking addresses, never routed).
 	base := 4 * r
 	o.hostAddr = fmt.Sprintf("198.18.%d.%d", base/256, base%256+1)
-	peerAddr := fmt.Sprintf("198.18.%d.%d", base/256, base%256+2)
+	o.peerAddr = fmt.Sprintf("198.18.%d.%d", base/256, base%256+2)
+	peerAddr := o.peerAddr
 	hostIf, peerIf := fmt.Sprintf("tctho%d", r), fmt.Sprintf("tctop%d", r)
 	t.Cleanup(func() {
 		exec.Command("ip", "link", "del", hostIf).Run()
@@ -125,6 +127,30 @@ func TestPublishedPortFromLoopbackBridgeAndOutside(t *testing.T) {
 	}
 	if linkExists(e.bridgeName()) {
 		t.Errorf("the default bridge %s stays with no container on it", e.bridgeName())
+	}
+}
+
+// Outbound traffic leaves masqueraded: another host sees the host's
+// address, not the container's.
+func TestOutboundMasquerade(t *testing.T) {
+	e := newEnv(t)
+	o := newOutsideHost(t)
+	port := 20000 + rand.IntN(10000)
+	srv := exec.Command("ip", "netns", "exec", o.ns, probeBinary(t), "whoami", fmt.Sprintf(":%d", port))
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	url := fmt.Sprintf("http://%s:%d/", o.peerAddr, port)
+	var r result
+	for i := 0; i < 20; i++ {
+		if r = e.tincan("run", "--rm", "--rootfs", e.rootfs, "probe", "get", url); r.code == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r.code != 0 || r.stdout != o.hostAddr {
+		t.Errorf("a container's request to another host came from %q (%s), want the host's %s", r.stdout, r.stderr, o.hostAddr)
 	}
 }
 
@@ -275,7 +301,7 @@ func TestParallelRunsGetUniqueAddresses(t *testing.T) {
 
 func TestEtcFilesAndAddressFlags(t *testing.T) {
 	e := newEnv(t)
-	e.must("network", "create", "--subnet", "10.250."+strconv.Itoa(rand.IntN(250))+".0/24", "fixed")
+	e.must("network", "create", "--mtu", "1300", "--subnet", "10.250."+strconv.Itoa(rand.IntN(250))+".0/24", "fixed")
 	ns := e.must("network", "inspect", "fixed")
 	i := strings.Index(ns, `"subnet": "`)
 	subnet := ns[i+len(`"subnet": "`) : i+len(`"subnet": "`)+strings.Index(ns[i+len(`"subnet": "`):], `"`)]
@@ -283,7 +309,7 @@ func TestEtcFilesAndAddressFlags(t *testing.T) {
 	out := e.must("run", "--rm", "--network", "fixed", "--ip", ip, "--mac-address", "02:42:de:ad:be:ef",
 		"--dns", "192.0.2.53", "--dns-search", "example.test", "--dns-option", "ndots:2", "--add-host", "db.local:192.0.2.10",
 		"--hostname", "box", "--rootfs", e.rootfs, "sh", "-c", "ip addr show eth0; cat /etc/resolv.conf /etc/hosts /etc/hostname")
-	for _, want := range []string{"inet " + ip + "/24", "link/ether 02:42:de:ad:be:ef", "nameserver 192.0.2.53\n",
+	for _, want := range []string{"inet " + ip + "/24", "link/ether 02:42:de:ad:be:ef", "mtu 1300", "nameserver 192.0.2.53\n",
 		"search example.test\n", "options ndots:2\n", "192.0.2.10\tdb.local\n", ip + "\tbox\n", "127.0.0.1\tlocalhost\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("container output lacks %q:\n%s", want, out)

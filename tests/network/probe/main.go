@@ -8,6 +8,8 @@
 //	probe udp-echo ADDR        echo UDP datagrams on ADDR (forever)
 //	probe udp ADDR MESSAGE     send MESSAGE, print the reply
 //	probe dial ADDR            connect over TCP; exit 0 if it connects
+//	probe whoami ADDR          serve HTTP on ADDR, answering each request
+//	                           with the client's address (for 60 s)
 package main
 
 import (
@@ -86,6 +88,13 @@ func run(args []string) error {
 		}
 		fmt.Println(string(buf[:n]))
 		return nil
+	case "whoami":
+		srv := &http.Server{Addr: args[1], ReadTimeout: timeout, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host, _, _ := net.SplitHostPort(r.RemoteAddr)
+			fmt.Fprint(w, host)
+		})}
+		time.AfterFunc(60*time.Second, func() { os.Exit(0) })
+		return srv.ListenAndServe()
 	case "dial":
 		c, err := net.DialTimeout("tcp", args[1], timeout)
 		if err != nil {
