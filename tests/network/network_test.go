@@ -13,12 +13,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tincan/tincan/network/link"
 )
 
 // outsideHost is a network namespace linked to the host by a veth pair:
-// another machine, as far as the host's firewall can tell.
+// another machine, as far as the host's firewall can tell. Its file is in
+// the test's temporary directory (not `ip netns add`, which leaves
+// /run/netns mounted on the host).
 type outsideHost struct {
-	ns       string // `ip netns` name
+	ns       string // the namespace file
 	hostAddr string // the host's address on the link
 	peerAddr string // the other host's
 }
@@ -26,7 +30,10 @@ type outsideHost struct {
 func newOutsideHost(t *testing.T) *outsideHost {
 	t.Helper()
 	r := rand.IntN(1 << 14)
-	o := &outsideHost{ns: fmt.Sprintf("tincantest-%d", r)}
+	o := &outsideHost{ns: filepath.Join(t.TempDir(), "outside")}
+	if err := link.CreateNetNS(o.ns); err != nil {
+		t.Fatal(err)
+	}
 	// A /30 of 198.18.0.0/15 (benchmarking addresses, never routed).
 	base := 4 * r
 	o.hostAddr = fmt.Sprintf("198.18.%d.%d", base/256, base%256+1)
@@ -35,27 +42,30 @@ func newOutsideHost(t *testing.T) *outsideHost {
 	hostIf, peerIf := fmt.Sprintf("tctho%d", r), fmt.Sprintf("tctop%d", r)
 	t.Cleanup(func() {
 		exec.Command("ip", "link", "del", hostIf).Run()
-		exec.Command("ip", "netns", "del", o.ns).Run()
+		link.RemoveNetNS(o.ns)
 	})
 	for _, args := range [][]string{
-		{"netns", "add", o.ns},
-		{"link", "add", hostIf, "type", "veth", "peer", "name", peerIf, "netns", o.ns},
-		{"addr", "add", o.hostAddr + "/30", "dev", hostIf},
-		{"link", "set", hostIf, "up"},
-		{"-n", o.ns, "addr", "add", peerAddr + "/30", "dev", peerIf},
-		{"-n", o.ns, "link", "set", peerIf, "up"},
-		{"-n", o.ns, "link", "set", "lo", "up"},
+		{"ip", "link", "add", hostIf, "type", "veth", "peer", "name", peerIf, "netns", o.ns},
+		{"ip", "addr", "add", o.hostAddr + "/30", "dev", hostIf},
+		{"ip", "link", "set", hostIf, "up"},
+		{"nsenter", "--net=" + o.ns, "ip", "addr", "add", peerAddr + "/30", "dev", peerIf},
+		{"nsenter", "--net=" + o.ns, "ip", "link", "set", peerIf, "up"},
 	} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %v: %s", args, err, out)
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v: %s", args, err, out)
 		}
 	}
 	return o
 }
 
+// in runs a command inside the outside host.
+func (o *outsideHost) in(args ...string) *exec.Cmd {
+	return exec.Command("nsenter", append([]string{"--net=" + o.ns}, args...)...)
+}
+
 // get fetches url from inside the outside host with the probe.
 func (o *outsideHost) get(t *testing.T, url string) (string, error) {
-	out, err := exec.Command("ip", "netns", "exec", o.ns, probeBinary(t), "get", url).CombinedOutput()
+	out, err := o.in(probeBinary(t), "get", url).CombinedOutput()
 	return string(out), err
 }
 
@@ -136,7 +146,7 @@ func TestOutboundMasquerade(t *testing.T) {
 	e := newEnv(t)
 	o := newOutsideHost(t)
 	port := 20000 + rand.IntN(10000)
-	srv := exec.Command("ip", "netns", "exec", o.ns, probeBinary(t), "whoami", fmt.Sprintf(":%d", port))
+	srv := o.in(probeBinary(t), "whoami", fmt.Sprintf(":%d", port))
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
